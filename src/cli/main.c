@@ -1,0 +1,55 @@
+/*
+ * ksegdoctor: offline inspector and repair tool for Kafka log dirs.
+ * main() only dispatches; each subcommand lives in its own cmd_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+	{"scan", cmd_scan, "check log dirs, partitions or segment files (read-only)"},
+};
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ksegdoctor <command> [options] PATH...\n\n"
+		"Offline inspector for a stopped Kafka broker's log dirs. Read-only unless a\n"
+		"repair command is asked to apply a plan.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(out,
+		"\nRun 'ksegdoctor <command> --help' for a command's options.\n"
+		"Exit status (OR-ed, like fsck): 0 clean, 4 findings at or above --fail-on,\n"
+		"8 operational error, 16 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return KSD_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+		print_usage(stdout);
+		return KSD_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("ksegdoctor %s\n", KSD_VERSION);
+		return KSD_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+		if (strcmp(name, subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ksegdoctor: unknown command '%s'\n\n", name);
+	print_usage(stderr);
+	return KSD_EXIT_USAGE;
+}

@@ -1,0 +1,30 @@
+/*
+ * Rendering a finished scan: text for people, JSON for machines.
+ */
+#ifndef KSD_RENDER_H
+#define KSD_RENDER_H
+
+#include <stdio.h>
+
+#include "cli.h"
+
+typedef struct render_opts {
+	bool verbose;
+	ksd_severity fail_on;
+	double elapsed;
+	int exit_code;
+} render_opts;
+
+void render_scan_text(const ksd_scan *scan, const render_opts *ro, FILE *out);
+void render_scan_json(const ksd_scan *scan, const render_opts *ro, FILE *out);
+
+typedef struct progress_state {
+	double t0;
+	bool drawn;
+} progress_state;
+
+void progress_draw(void *ud, uint64_t done, uint64_t total, uint64_t segs_done,
+		   uint64_t segs_total);
+void progress_clear(progress_state *ps);
+
+#endif

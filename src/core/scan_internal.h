@@ -1,0 +1,63 @@
+/*
+ * Internal interfaces between the scan's modules (not installed).
+ */
+#ifndef KSD_SCAN_INTERNAL_H
+#define KSD_SCAN_INTERNAL_H
+
+#include "ksd/codec.h"
+#include "ksd/scan.h"
+#include "ksd/source.h"
+
+/* Per-worker scratch: reused buffers so steady state allocates nothing. */
+typedef struct ksd_worker {
+	ksd_readbuf rb;
+	ksd_decoder *decoder;
+} ksd_worker;
+
+ksd_err ksd_worker_init(ksd_worker *w);
+void ksd_worker_free(ksd_worker *w);
+
+char *ksd_path_join(const char *dir, const char *name);
+void ksd_scan_op_error(ksd_scan *scan, const char *path, ksd_err err, int sys_errno);
+bool ksd_topic_is_compacted(const ksd_config *cfg, const char *topic);
+void ksd_note_foreign_dir(ksd_logdir *ld, const char *path, const char *name);
+
+/* Findings of a segment; allocates the list on first use (NULL on OOM). */
+ksd_findings *ksd_segment_findings(const ksd_config *cfg, ksd_segment *seg);
+
+/* Pass 1: one segment.  bytes_done is advanced as the walk proceeds. */
+void ksd_pass_segment(const ksd_config *cfg, ksd_worker *w, ksd_partition *p,
+		      ksd_segment *seg, uint64_t *bytes_done);
+
+/* Pass 2: one partition, after all its segments went through pass 1. */
+void ksd_pass_partition(const ksd_config *cfg, ksd_worker *w, ksd_partition *p);
+
+/* 1 when another process holds <logdir>/.lock, 0 free, -1 unknown. */
+int ksd_probe_lock(const char *logdir, int *pid);
+void ksd_probe_logdir_lock(ksd_logdir *ld);
+
+/* Pass 3: one log dir. */
+void ksd_pass_logdir(const ksd_config *cfg, ksd_logdir *ld);
+
+/* Text checkpoint lookup: offset for topic/partition, or -1 when absent or
+ * the file is unreadable/malformed. */
+int64_t ksd_checkpoint_lookup(const char *path, const char *topic, int32_t partition);
+
+/*
+ * Decodes every record of a segment (decompressing as needed) and counts
+ * records and distinct non-null keys.  Counting distinct keys stops at
+ * key_limit + 1 to bound memory.  False when some batch could not be
+ * decoded (the counts then cover what could).
+ */
+typedef struct ksd_key_count {
+	uint64_t records;
+	uint64_t distinct_keys;
+	bool keys_capped;  /* distinct_keys stopped at key_limit + 1 */
+	bool complete;     /* every batch decoded */
+} ksd_key_count;
+
+void ksd_segment_count_keys(ksd_worker *w, const ksd_segment *seg, uint64_t key_limit,
+			    ksd_key_count *out);
+
+
+#endif
