@@ -45,12 +45,16 @@ typedef struct ksd_source {
 	size_t buf_len;      /* valid bytes in rb->data */
 	int saved_errno;     /* first I/O error, 0 if none */
 	uint64_t bytes_read; /* pread mode: bytes copied, for accounting */
+	bool borrowed;       /* memory source: map is not ours to unmap */
 } ksd_source;
 
 /* Opens `path` read-only.  rb is required for KSD_IO_PREAD. */
 ksd_err ksd_source_open(ksd_source *s, const char *path, ksd_io_mode mode,
 			ksd_readbuf *rb);
 void ksd_source_close(ksd_source *s);
+
+/* A source over bytes already in memory (tests, fuzzing); nothing to close. */
+void ksd_source_from_memory(ksd_source *s, const void *data, size_t len);
 
 /*
  * Returns a pointer to the bytes at [pos, pos+n) where

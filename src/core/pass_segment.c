@@ -339,40 +339,50 @@ static void walk_entries(walk *w)
 	}
 }
 
-void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
+void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
 		      ksd_segment *seg, uint64_t *bytes_done)
 {
-	if (!seg->log_path)
-		return;
 	walk w;
 	memset(&w, 0, sizeof w);
 	w.cfg = cfg;
+	w.src = *src;
 	w.part = p;
 	w.seg = seg;
 	w.bytes_done = bytes_done;
+	w.findings = seg->findings;
 	w.first_damage_finding = -1;
 	w.beyond_first = w.beyond_last = -1;
 	w.verify_crc = cfg->level >= KSD_LEVEL_CRC;
-	w.is_active = !p->only_files && seg == &p->segments[p->nsegments - 1];
+	w.is_active = !p->only_files && p->nsegments > 0 &&
+		      seg == &p->segments[p->nsegments - 1];
 	seg->records_exact = true;
-	w.findings = seg->findings;
-
-	/* mmap only while no broker can truncate the file under us (SIGBUS). */
-	ksd_io_mode mode = w.verify_crc ? cfg->io_mode : KSD_IO_MMAP;
-	if (p->logdir && p->logdir->lock_state != 0)
-		mode = KSD_IO_PREAD;
-	if (ksd_source_open(&w.src, seg->log_path, mode, &wk->rb) != KSD_OK) {
-		seg->walked = false;
-		seg->io_errno = errno ? errno : EIO;
-		return;
-	}
 	seg->log_size = w.src.size;
 	seg->valid_bytes = w.src.size;
 	walk_entries(&w);
 	summarize_damage(&w);
 	w.pos = w.src.size;
 	progress(&w);
-	seg->walked = w.src.saved_errno == 0;
-	seg->io_errno = w.src.saved_errno;
-	ksd_source_close(&w.src);
+	*src = w.src; /* buffer position and errno */
+	seg->walked = src->saved_errno == 0;
+	seg->io_errno = src->saved_errno;
+}
+
+void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
+		      ksd_segment *seg, uint64_t *bytes_done)
+{
+	if (!seg->log_path)
+		return;
+	/* mmap only while no broker can truncate the file under us (SIGBUS). */
+	bool full = cfg->level >= KSD_LEVEL_CRC;
+	ksd_io_mode mode = full ? cfg->io_mode : KSD_IO_MMAP;
+	if (p->logdir && p->logdir->lock_state != 0)
+		mode = KSD_IO_PREAD;
+	ksd_source src;
+	if (ksd_source_open(&src, seg->log_path, mode, &wk->rb) != KSD_OK) {
+		seg->walked = false;
+		seg->io_errno = errno ? errno : EIO;
+		return;
+	}
+	ksd_walk_segment(cfg, &src, p, seg, bytes_done);
+	ksd_source_close(&src);
 }

@@ -29,6 +29,10 @@ ksd_findings *ksd_segment_findings(const ksd_config *cfg, ksd_segment *seg);
 void ksd_pass_segment(const ksd_config *cfg, ksd_worker *w, ksd_partition *p,
 		      ksd_segment *seg, uint64_t *bytes_done);
 
+/* Pass 1 over an open source (memory sources for tests and fuzzing). */
+void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
+		      ksd_segment *seg, uint64_t *bytes_done);
+
 /* Pass 2: one partition, after all its segments went through pass 1. */
 void ksd_pass_partition(const ksd_config *cfg, ksd_worker *w, ksd_partition *p);
 

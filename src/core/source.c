@@ -64,8 +64,22 @@ ksd_err ksd_source_open(ksd_source *s, const char *path, ksd_io_mode mode,
 	return KSD_OK;
 }
 
+void ksd_source_from_memory(ksd_source *s, const void *data, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->mode = KSD_IO_MMAP;
+	s->map = len ? data : NULL;
+	s->size = len;
+	s->borrowed = true;
+}
+
 void ksd_source_close(ksd_source *s)
 {
+	if (s->borrowed) {
+		s->map = NULL;
+		return;
+	}
 	if (s->map)
 		munmap((void *)s->map, s->size);
 	if (s->fd >= 0)
