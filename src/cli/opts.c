@@ -47,8 +47,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opt_fn on_opt, void
 	      int *first_arg)
 {
 	struct option lopts[MAX_OPTS + 1];
-	char sopts[MAX_OPTS * 2 + 2] = "+";
-	size_t n = 0, sl = 1;
+	char sopts[MAX_OPTS * 2 + 2] = "";
+	size_t n = 0, sl = 0;
 	for (const cli_opt *o = cmd->opts; o->long_name && n < MAX_OPTS; o++, n++) {
 		lopts[n].name = o->long_name;
 		lopts[n].has_arg = o->arg ? required_argument : no_argument;
@@ -62,6 +62,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opt_fn on_opt, void
 	}
 	memset(&lopts[n], 0, sizeof lopts[n]);
 	sopts[sl] = '\0';
+	/* GNU getopt permutes, so options may follow the paths (the way
+	 * operators add a flag to a command they just ran); "--" ends them. */
 	opterr = 0;
 	optind = 1;
 	int c;

@@ -158,15 +158,15 @@ static void print_summary(const ksd_scan *scan, const render_opts *ro, FILE *out
 	fprintf(out, "  Kafka version: %s. Read-only: nothing was changed.\n",
 		scan->cfg.kafka_version.known ? scan->cfg.kafka_version.text
 					      : "unknown (pass --kafka-version for version-specific verdicts)");
-	fprintf(out, "Exit status %d", ro->exit_code);
+	fprintf(out, "Exit status %d:", ro->exit_code);
 	if (ro->exit_code == 0)
-		fprintf(out, ": nothing at or above '%s'.\n", ksd_severity_name(ro->fail_on));
-	else
-		fprintf(out, "%s%s.\n",
-			ro->exit_code & KSD_EXIT_FINDINGS ? ": findings at or above '" : "",
-			ro->exit_code & KSD_EXIT_FINDINGS ? ksd_severity_name(ro->fail_on) : "");
-	if ((ro->exit_code & KSD_EXIT_FINDINGS))
-		fprintf(out, "%s", "");
+		fprintf(out, " nothing at or above '%s'", ksd_severity_name(ro->fail_on));
+	if (ro->exit_code & KSD_EXIT_FINDINGS)
+		fprintf(out, " findings at or above '%s' (4)", ksd_severity_name(ro->fail_on));
+	if (ro->exit_code & KSD_EXIT_OPERATIONAL)
+		fprintf(out, "%s paths that could not be scanned (8)",
+			ro->exit_code & KSD_EXIT_FINDINGS ? "," : "");
+	fprintf(out, ".\n");
 }
 
 void render_scan_text(const ksd_scan *scan, const render_opts *ro, FILE *out)

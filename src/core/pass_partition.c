@@ -122,8 +122,8 @@ static void describe_settings(const cleaner_ctx *c, char *buf, size_t len)
 {
 	const ksd_cleaner_settings *s = &c->cfg->cleaner;
 	char cap[32];
-	snprintf(buf, len, "%s-entry dedupe map (%" PRIu64 " MiB buffer, %d thread%s, load factor %.2f)",
-		 ksd_fmt_count(c->capacity, cap, sizeof cap),
+	(void)cap;
+	snprintf(buf, len, "dedupe map (%" PRIu64 " MiB buffer, %d thread%s, load factor %.2f)",
 		 s->dedupe_buffer_size >> 20, s->threads, s->threads == 1 ? "" : "s",
 		 s->load_factor);
 }

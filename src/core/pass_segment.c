@@ -92,7 +92,8 @@ static void account_batch(walk *w, const ksd_batch *b)
 		s->max_timestamp = b->max_timestamp;
 	s->magic_mask |= 1u << b->magic;
 	s->codec_mask |= 1u << b->codec;
-	if (w->damaged) {
+	/* The damaged batch itself is not "valid data beyond" the damage. */
+	if (w->damaged && (int64_t)b->position != w->seg->first_damage) {
 		w->beyond_bytes += b->entry_len;
 		w->beyond_batches++;
 		if (b->records_count > 0)
@@ -216,8 +217,9 @@ static void report_torn(walk *w, const ksd_batch *b, ksd_entry_status st)
 	if (st == KSD_ENTRY_TORN_HEADER) {
 		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path,
 			(int64_t)w->pos,
-			"%" PRIu64 " bytes at byte %" PRIu64 " are fewer than an entry header "
-			"(17); recovery truncates the segment to %" PRIu64 " bytes, dropping them",
+			"%" PRIu64 " bytes at byte %" PRIu64 " are too few for an entry (the "
+			"broker reads one only when more than 17 bytes remain); recovery "
+			"truncates the segment to %" PRIu64 " bytes, dropping them",
 			left, w->pos, w->pos);
 	} else {
 		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path,

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Benchmarks `ksegdoctor scan` on a generated healthy log dir against `cat`
+# of the same .log files, at both levels and both I/O modes, and reports
+# peak RSS.  Page cache is warm for every command (each is run once before
+# timing): the comparison is CPU and memory-path cost, not disk speed.
+#
+#   scripts/bench.sh [BYTES] [CODEC]     default 1.5G none
+#
+# Needs hyperfine (Debian package hyperfine).  The log dir is kept in
+# build/bench-<bytes>-<codec> and reused by later runs.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+KSD=${KSD:-$here/build/ksegdoctor}
+GEN=${KSD_GEN:-$here/build/ksd-gen}
+bytes=${1:-1.5G}
+codec=${2:-none}
+dir=$here/build/bench-$bytes-$codec
+command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+
+if [ ! -d "$dir" ]; then
+	echo "bench: generating $bytes ($codec) into $dir"
+	"$GEN" bench "$dir" --bytes "$bytes" --codec "$codec"
+fi
+logs=$(find "$dir" -name '*.log' | sort)
+total=$(du -cb $logs | tail -1 | cut -f1)
+echo "bench: $(echo "$logs" | wc -l) segments, $total bytes of .log in $dir; $(nproc) CPUs"
+
+cat $logs >/dev/null # warm the page cache
+hyperfine --warmup 1 --runs 5 --export-json "$here/build/bench.json" \
+	-n "cat" "cat $logs > /dev/null" \
+	-n "scan crc pread -j$(nproc)" "$KSD scan --no-progress $dir > /dev/null" \
+	-n "scan crc pread -j1" "$KSD scan --no-progress -j1 $dir > /dev/null" \
+	-n "scan crc mmap -j$(nproc)" "$KSD scan --no-progress --io mmap $dir > /dev/null" \
+	-n "scan headers -j$(nproc)" "$KSD scan --no-progress --quick $dir > /dev/null" \
+	-n "scan headers -j1" "$KSD scan --no-progress --quick -j1 $dir > /dev/null"
+
+/usr/bin/python3 - "$here/build/bench.json" "$total" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1])); total = int(sys.argv[2])
+res = {r["command"]: r for r in d["results"]}
+cat = res["cat"]["median"]
+print("\n%-26s %9s %9s %8s" % ("command", "median s", "GB/s", "vs cat"))
+for name, r in res.items():
+    m = r["median"]
+    print("%-26s %9.3f %9.2f %7.2fx" % (name, m, total / m / 1e9, m / cat))
+PYEOF
+
+echo "\npeak RSS (KiB):"
+for mode in "" "--quick" "--io mmap"; do
+	rss=$(/usr/bin/time -f %M "$KSD" scan --no-progress $mode "$dir" 2>&1 >/dev/null | tail -1)
+	echo "  scan $mode: $rss"
+done
+rss=$(/usr/bin/time -f %M cat $logs 2>&1 >/dev/null | tail -1)
+echo "  cat: $rss"
