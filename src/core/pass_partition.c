@@ -26,7 +26,7 @@ const char *ksd_fmt_count(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-static const char *base_name(const char *path)
+static const char *leaf_name(const char *path)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
 	return s ? s + 1 : (path ? path : "?");
@@ -41,7 +41,7 @@ static void check_overlap(const ksd_config *cfg, ksd_partition *p)
 		ksd_finding *f = ksd_report(&p->findings, KSD_P_SEGMENT_OVERLAP, s->log_path, -1,
 			"%s holds offsets up to %" PRId64 ", reaching into %s, which starts at %"
 			PRId64 " (%" PRId64 " offsets overlap)",
-			base_name(s->log_path), s->last_offset, base_name(next->log_path),
+			leaf_name(s->log_path), s->last_offset, leaf_name(next->log_path),
 			next->base_offset, s->last_offset - next->base_offset + 1);
 		ksd_finding_int(f, "last_offset", s->last_offset);
 		ksd_finding_int(f, "next_segment_base_offset", next->base_offset);
@@ -121,11 +121,61 @@ static int64_t first_dirty_offset(const ksd_partition *p, bool *found)
 static void describe_settings(const cleaner_ctx *c, char *buf, size_t len)
 {
 	const ksd_cleaner_settings *s = &c->cfg->cleaner;
-	char cap[32];
-	(void)cap;
-	snprintf(buf, len, "dedupe map (%" PRIu64 " MiB buffer, %d thread%s, load factor %.2f)",
-		 s->dedupe_buffer_size >> 20, s->threads, s->threads == 1 ? "" : "s",
-		 s->load_factor);
+	uint64_t b = s->dedupe_buffer_size;
+	char size[32];
+	if (b % (1u << 20) == 0)
+		snprintf(size, sizeof size, "%" PRIu64 " MiB", b >> 20);
+	else if (b % 1024 == 0)
+		snprintf(size, sizeof size, "%" PRIu64 " KiB", b >> 10);
+	else
+		snprintf(size, sizeof size, "%" PRIu64 " bytes", b);
+	snprintf(buf, len, "dedupe map (%s buffer, %d thread%s, load factor %.2f)", size,
+		 s->threads, s->threads == 1 ? "" : "s", s->load_factor);
+}
+
+/* The first sentence: who estimates what, for which segment. */
+static void describe_estimate(const cleaner_ctx *c, const ksd_segment *s,
+			      const ksd_segment *next, uint64_t estimate,
+			      const ksd_key_count *kc, char *buf, size_t len)
+{
+	char est[32], cap[32], settings[128], next_txt[64] = "";
+	describe_settings(c, settings, sizeof settings);
+	ksd_fmt_count(c->capacity, cap, sizeof cap);
+	if (next)
+		snprintf(next_txt, sizeof next_txt, "; next segment starts at %" PRId64,
+			 next->base_offset);
+	if (c->rule == RULE_FIRST_KEYS) {
+		snprintf(buf, len, "Kafka %s's cleaner must fit the distinct keys of the first "
+			 "dirty segment %s (offsets %" PRId64 "..%" PRId64 "%s) in its %s, which "
+			 "holds only %s; the segment has %s%s distinct keys",
+			 c->cfg->kafka_version.text, leaf_name(s->log_path), s->base_offset,
+			 s->last_offset, next_txt, settings, cap,
+			 kc->keys_capped ? "more than " : "",
+			 ksd_fmt_count(kc->keys_capped ? c->capacity : estimate, est, sizeof est));
+		return;
+	}
+	char version[48];
+	snprintf(version, sizeof version, "Kafka %s", c->cfg->kafka_version.text);
+	snprintf(buf, len, "%s's cleaner estimates %s messages for %s from its offset span "
+		 "(offsets %" PRId64 "..%" PRId64 "%s), but its %s holds only %s",
+		 c->rule == RULE_UNKNOWN ? "Kafka version unknown (pass --kafka-version); a 0.9.0.x broker"
+					 : version,
+		 ksd_fmt_count(estimate, est, sizeof est), leaf_name(s->log_path), s->base_offset,
+		 s->last_offset, next_txt, settings, cap);
+}
+
+static void describe_real(const ksd_key_count *kc, char *buf, size_t len)
+{
+	char recs[32], keys[32];
+	if (!kc->complete && !kc->records) {
+		snprintf(buf, len, "its records could not be counted");
+		return;
+	}
+	snprintf(buf, len, "it really holds %s records%s%s%s",
+		 ksd_fmt_count(kc->records, recs, sizeof recs),
+		 kc->distinct_keys ? " with " : "",
+		 kc->distinct_keys ? ksd_fmt_count(kc->distinct_keys, keys, sizeof keys) : "",
+		 kc->distinct_keys ? (kc->keys_capped ? "+ distinct keys" : " distinct keys") : "");
 }
 
 static void report_overflow(cleaner_ctx *c, size_t idx, uint64_t estimate,
@@ -134,8 +184,7 @@ static void report_overflow(cleaner_ctx *c, size_t idx, uint64_t estimate,
 	const ksd_segment *s = &c->p->segments[idx];
 	const ksd_segment *next = idx + 1 < c->p->nsegments ? &c->p->segments[idx + 1] : NULL;
 	const ksd_cleaner_settings *cs = &c->cfg->cleaner;
-	char est[32], recs[32], keys[32], maxc[32], settings[160], remedy[400], who[160];
-	describe_settings(c, settings, sizeof settings);
+	char maxc[32], remedy[400], who[512], real[128];
 	bool can_help = estimate <= c->max_capacity;
 	uint64_t need = can_help ? buffer_needed(estimate, cs) : 0;
 	if (can_help)
@@ -149,32 +198,11 @@ static void report_overflow(cleaner_ctx *c, size_t idx, uint64_t estimate,
 			 "(KAFKA-3894) or quarantine this segment after checking which keys only it holds",
 			 (double)estimate / (double)(c->max_capacity ? c->max_capacity : 1),
 			 ksd_fmt_count(c->max_capacity, maxc, sizeof maxc));
-	if (c->rule == RULE_FIRST_KEYS)
-		snprintf(who, sizeof who, "Kafka %s's cleaner must fit the %s distinct keys of "
-			 "the first dirty segment", c->cfg->kafka_version.text,
-			 ksd_fmt_count(estimate, est, sizeof est));
-	else
-		snprintf(who, sizeof who, "%s%s's cleaner estimates %s messages (its offset span)",
-			 c->rule == RULE_UNKNOWN ? "Kafka version unknown (pass --kafka-version): a 0.9.0.x broker" : "Kafka ",
-			 c->rule == RULE_UNKNOWN ? "" : c->cfg->kafka_version.text,
-			 ksd_fmt_count(estimate, est, sizeof est));
-	char next_txt[96] = "";
-	if (next)
-		snprintf(next_txt, sizeof next_txt, "; next segment starts at %" PRId64, next->base_offset);
-	char real[96];
-	if (kc->complete || kc->records)
-		snprintf(real, sizeof real, "it really holds %s records%s%s%s",
-			 ksd_fmt_count(kc->records, recs, sizeof recs),
-			 kc->distinct_keys ? " with " : "",
-			 kc->distinct_keys ? ksd_fmt_count(kc->distinct_keys, keys, sizeof keys) : "",
-			 kc->distinct_keys ? (kc->keys_capped ? "+ distinct keys" : " distinct keys") : "");
-	else
-		snprintf(real, sizeof real, "its records could not be counted");
+	describe_estimate(c, s, next, estimate, kc, who, sizeof who);
+	describe_real(kc, real, sizeof real);
 
 	ksd_finding *f = ksd_report(&c->p->findings, KSD_P_CLEANER_MAP_OVERFLOW, s->log_path, -1,
-		"%s for %s (offsets %" PRId64 "..%" PRId64 "%s), but the %s fits only %s; %s. %s%s; %s",
-		who, base_name(s->log_path), s->base_offset, s->last_offset, next_txt, settings,
-		ksd_fmt_count(c->capacity, maxc, sizeof maxc), real,
+		"%s; %s. %s%s; %s", who, real,
 		dirty ? "The cleaner thread dies when it reaches this segment"
 		      : "The segment is below the cleaner checkpoint, so this fires again when the "
 			"checkpoint is lost or on a new replica",
@@ -203,10 +231,23 @@ static void report_overflow(cleaner_ctx *c, size_t idx, uint64_t estimate,
 			c->cfg->kafka_version.known ? c->cfg->kafka_version.text : "unknown");
 }
 
+static bool partition_has_v2(const ksd_partition *p)
+{
+	for (size_t i = 0; i < p->nsegments; i++)
+		if (p->segments[i].magic_mask & (1u << 2))
+			return true;
+	return false;
+}
+
 static void check_cleaner(const ksd_config *cfg, ksd_worker *w, ksd_partition *p)
 {
 	cleaner_ctx c = {cfg, w, p, cleaner_rule_for(&cfg->kafka_version), 0, 0, 0, false};
 	if (!p->compacted || c.rule == RULE_NONE || p->nsegments < 2 || p->only_files)
+		return;
+	/* Version unknown, but v2 batches mean a 0.11+ broker wrote this log: a
+	 * 0.9/0.10.0 cleaner could not even read it, so the rule cannot apply.
+	 * Warning about it would be a false alarm on healthy modern dirs. */
+	if (c.rule == RULE_UNKNOWN && partition_has_v2(p))
 		return;
 	c.capacity = ksd_cleaner_capacity(&cfg->cleaner);
 	ksd_cleaner_settings max = cfg->cleaner;
