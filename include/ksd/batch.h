@@ -63,7 +63,7 @@ static inline bool ksd_batch_is_transactional(const ksd_batch *b)
 typedef enum ksd_entry_status {
 	KSD_ENTRY_OK = 0,
 	KSD_ENTRY_END,          /* exactly at end of data */
-	KSD_ENTRY_TORN_HEADER,  /* fewer than 17 bytes left */
+	KSD_ENTRY_TORN_HEADER,  /* 17 bytes or fewer left (nextBatch: end of log) */
 	KSD_ENTRY_TORN_BODY,    /* 12+size runs past the end */
 	KSD_ENTRY_SIZE_TOO_SMALL, /* size < 14 (or < 22 for v1, < 49 for v2) */
 	KSD_ENTRY_BAD_MAGIC,    /* magic not 0, 1 or 2 */

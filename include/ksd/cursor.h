@@ -90,10 +90,17 @@ static inline uint32_t ksd_cur_be32(ksd_cursor *c)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* One 8-byte take, so a short read returns 0 and consumes nothing (two
+ * 4-byte reads returned the high word and moved pos on by 4). */
 static inline uint64_t ksd_cur_be64(ksd_cursor *c)
 {
-	uint64_t hi = ksd_cur_be32(c);
-	return hi << 32 | ksd_cur_be32(c);
+	const uint8_t *p;
+	if (!ksd_cur_take(c, 8, &p))
+		return 0;
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
 }
 
 static inline int16_t ksd_cur_i16(ksd_cursor *c) { return (int16_t)ksd_cur_be16(c); }

@@ -12,7 +12,7 @@ const char *ksd_entry_status_text(ksd_entry_status st)
 	switch (st) {
 	case KSD_ENTRY_OK: return "ok";
 	case KSD_ENTRY_END: return "end of data";
-	case KSD_ENTRY_TORN_HEADER: return "fewer than 17 bytes left for an entry header";
+	case KSD_ENTRY_TORN_HEADER: return "17 bytes or fewer left: too few for an entry";
 	case KSD_ENTRY_TORN_BODY: return "entry runs past the end of the file";
 	case KSD_ENTRY_SIZE_TOO_SMALL: return "entry size below the minimum for its magic";
 	case KSD_ENTRY_BAD_MAGIC: return "unknown magic byte";
@@ -83,7 +83,9 @@ ksd_entry_status ksd_batch_parse(const uint8_t *p, size_t avail, uint64_t file_l
 {
 	if (file_left == 0)
 		return KSD_ENTRY_END;
-	if (file_left < KSD_HEADER_UP_TO_MAGIC || avail < KSD_HEADER_UP_TO_MAGIC)
+	/* nextBatch stops when `position >= end - HEADER_SIZE_UP_TO_MAGIC`:
+	 * exactly 17 bytes left is the end of the log too, whatever they say. */
+	if (file_left <= KSD_HEADER_UP_TO_MAGIC || avail < KSD_HEADER_UP_TO_MAGIC)
 		return KSD_ENTRY_TORN_HEADER;
 	ksd_cursor c;
 	ksd_cur_init(&c, p, avail, position);

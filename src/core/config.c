@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ksd/scan.h"
 
@@ -138,8 +139,13 @@ static bool apply_property(ksd_config *cfg, const char *key, const char *value)
 		if (!c->load_factor_given)
 			c->load_factor = d, c->load_factor_given = true;
 	} else if (strcmp(key, "log.cleaner.enable") == 0) {
+		/* ConfigDef BOOLEAN: "true"/"false" in any case, else the broker
+		 * refuses to start (ConfigException). */
+		bool on = strcasecmp(value, "true") == 0;
+		if (!on && strcasecmp(value, "false") != 0)
+			return false;
 		if (!c->enabled_given) {
-			c->enabled = strcmp(value, "true") == 0;
+			c->enabled = on;
 			c->enabled_given = true;
 		}
 	}
@@ -177,7 +183,7 @@ ksd_err ksd_config_load_properties(ksd_config *cfg, const char *path,
 	}
 	char line[8192];
 	char dirs_value[8192] = "";
-	bool have_dirs = false;
+	bool have_dirs = false, have_plural = false;
 	unsigned lineno = 0;
 	ksd_err err = KSD_OK;
 	while (fgets(line, sizeof line, f)) {
@@ -185,9 +191,13 @@ ksd_err ksd_config_load_properties(ksd_config *cfg, const char *path,
 		lineno++;
 		if (!split_property(line, &key, &value))
 			continue;
-		if (strcmp(key, "log.dirs") == 0 ||
-		    (strcmp(key, "log.dir") == 0 && !have_dirs)) {
-			snprintf(dirs_value, sizeof dirs_value, "%s", value);
+		bool plural = strcmp(key, "log.dirs") == 0;
+		if (plural || strcmp(key, "log.dir") == 0) {
+			/* log.dirs wins over log.dir (KafkaConfig.logDirs); a repeated
+			 * key takes its last line (java.util.Properties). */
+			if (plural || !have_plural)
+				snprintf(dirs_value, sizeof dirs_value, "%s", value);
+			have_plural |= plural;
 			have_dirs = true;
 		} else if (!apply_property(cfg, key, value)) {
 			set_err(errbuf, errlen, path, lineno);

@@ -19,7 +19,8 @@ bool ksd_kversion_parse(const char *s, ksd_kversion *out)
 				return false;
 		}
 		part[n++] = (int)v;
-		if (*p != '.')
+		/* A fifth component or a trailing '.' is left for the check below. */
+		if (*p != '.' || n == 4)
 			break;
 		p++;
 	}

@@ -14,9 +14,12 @@ bool ksd_parse_offset20(const char *s, size_t len, int64_t *out)
 	for (size_t i = 0; i < 20; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > (uint64_t)INT64_MAX)
+		uint64_t d = (uint64_t)(s[i] - '0');
+		/* Checked before multiplying: 20 digits overflow uint64 too, and
+		 * a wrapped value could land back in range (Long.parseLong throws). */
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
 			return false;
+		v = v * 10 + d;
 	}
 	*out = (int64_t)v;
 	return true;

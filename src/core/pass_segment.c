@@ -76,7 +76,8 @@ static void note_damage(walk *w, uint64_t pos)
 	w->first_damage_finding = f ? (ssize_t)f->n - 1 : -1;
 }
 
-static void account_batch(walk *w, const ksd_batch *b)
+/* crc_ok: the checksum matched, or was not verified (header level). */
+static void account_batch(walk *w, const ksd_batch *b, bool crc_ok)
 {
 	ksd_segment *s = w->seg;
 	s->batches++;
@@ -92,8 +93,9 @@ static void account_batch(walk *w, const ksd_batch *b)
 		s->max_timestamp = b->max_timestamp;
 	s->magic_mask |= 1u << b->magic;
 	s->codec_mask |= 1u << b->codec;
-	/* The damaged batch itself is not "valid data beyond" the damage. */
-	if (w->damaged && (int64_t)b->position != w->seg->first_damage) {
+	/* Damaged batches (the first one or later ones) are not "valid data
+	 * beyond" the damage. */
+	if (w->damaged && crc_ok) {
 		w->beyond_bytes += b->entry_len;
 		w->beyond_batches++;
 		if (b->records_count > 0)
@@ -266,6 +268,12 @@ static void report_corrupt(walk *w, const uint8_t *p, size_t got, ksd_entry_stat
 static bool handle_bad_entry(walk *w, const uint8_t *p, size_t got,
 			     const ksd_batch *b, ksd_entry_status st)
 {
+	/* p points into the source's buffer, which the zero-tail test and the
+	 * resync refill or even reallocate in pread mode: keep the header
+	 * bytes the report quotes. */
+	uint8_t head[KSD_HEADER_UP_TO_MAGIC];
+	size_t head_len = got < sizeof head ? got : sizeof head;
+	memcpy(head, p, head_len);
 	if (ksd_source_zero_tail(&w->src, w->pos)) {
 		report_zero_tail(w, w->pos);
 		return false;
@@ -278,7 +286,7 @@ static bool handle_bad_entry(walk *w, const uint8_t *p, size_t got,
 		report_torn(w, b, st);
 		return false;
 	}
-	report_corrupt(w, p, got, st, found, next);
+	report_corrupt(w, head, head_len, st, found, next);
 	if (!found)
 		return false;
 	w->pos = next;
@@ -326,15 +334,17 @@ static void walk_entries(walk *w)
 				break;
 			continue;
 		}
+		bool crc_ok = true;
 		if (w->verify_crc) {
 			uint32_t crc;
 			if (!batch_crc(w, &b, &crc))
 				return; /* I/O error: saved in src */
-			if (crc != b.stored_crc)
+			crc_ok = crc == b.stored_crc;
+			if (!crc_ok)
 				report_crc_mismatch(w, &b, crc);
 		}
 		check_offsets(w, &b);
-		account_batch(w, &b);
+		account_batch(w, &b, crc_ok);
 		w->pos += b.entry_len;
 		if ((w->seg->batches & 255) == 0)
 			progress(w);
