@@ -10,6 +10,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -396,6 +398,25 @@ static ksd_err add_partition_path(ksd_scan *scan, const char *path)
 	return err;
 }
 
+/* An index names its segment: scan the .log of the same base with it. */
+static ksd_err note_sibling_log(ksd_partition *p, const char *pdir, const char *name)
+{
+	ksd_file_name fn = ksd_classify_file(name);
+	if (fn.kind == KSD_FILE_LOG || fn.offset < 0)
+		return KSD_OK;
+	char log_name[32];
+	snprintf(log_name, sizeof log_name, "%020" PRId64 ".log", fn.offset);
+	char *path = ksd_path_join(pdir, log_name);
+	if (!path)
+		return KSD_ERR_NOMEM;
+	struct stat st;
+	bool ok = true;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		ok = partition_note_file(p, log_name, (uint64_t)st.st_size);
+	free(path);
+	return ok ? KSD_OK : KSD_ERR_NOMEM;
+}
+
 /* A single segment or index file: scan that segment only. */
 static ksd_err add_file_path(ksd_scan *scan, const char *path, uint64_t size)
 {
@@ -409,6 +430,8 @@ static ksd_err add_file_path(ksd_scan *scan, const char *path, uint64_t size)
 		if (p && (p->nsegments == 0 || p->only_files)) {
 			p->only_files = true;
 			err = partition_note_file(p, base_of(norm), size) ? KSD_OK : KSD_ERR_NOMEM;
+			if (err == KSD_OK)
+				err = note_sibling_log(p, pdir, base_of(norm));
 			qsort(p->segments, p->nsegments, sizeof *p->segments, segment_cmp);
 		} else if (p) {
 			err = KSD_OK; /* its directory is scanned already */
