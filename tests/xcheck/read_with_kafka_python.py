@@ -15,8 +15,10 @@ Per batch (v2 batch, or v0/v1 message / compressed wrapper message):
   lastOffsetDelta); legacy: first/last absolute record offset.
   record_count: records actually decoded (not the header's claim).
   max_timestamp: v2 header; v1 outer timestamp; null for v0.
-If a batch cannot be decoded: {"file", "position", "error": "..."} and the
-file is not read further (as Kafka stops at the first corrupt batch).
+If a batch cannot be decoded (or has a magic byte above 2, which Kafka
+refuses but kafka-python would read as v2): {"file", "position", "size",
+"error": "..."} and the file is not read further (as Kafka stops at the first
+corrupt batch).
 Bytes after the last whole batch: {"file", "position", "trailing_bytes": n}.
 
 Run with Debian's interpreter (/usr/bin/python3, python3-kafka 2.0.2 with
@@ -145,6 +147,8 @@ def read_file(path):
             if batch is None:
                 raise ValueError("reader stopped early")
             magic = data[pos + 16]
+            if magic > 2:  # kafka-python would parse it as v2; Kafka refuses
+                raise ValueError("unknown magic %d" % magic)
             line.update(_describe(batch, magic, data[pos:pos + size]))
         except Exception as e:  # any decode failure is a finding here
             line["error"] = "%s: %s" % (type(e).__name__, e)
