@@ -25,7 +25,21 @@ void ksd_gen_bench_opts_init(ksd_gen_bench_opts *o)
 	o->batch_bytes = 16384;
 	o->codec = KSD_CODEC_NONE;
 	o->seed = 1;
-	o->segment_bytes = 256u << 20;
+	o->segment_bytes = 0; /* auto, see bench_segment_bytes() */
+}
+
+/* 256 MiB segments, smaller when a partition gets less than 1 GiB so that
+ * every partition still has about four segments (several .index files and
+ * rolls to check), but never below 1 MiB. */
+static uint64_t bench_segment_bytes(const ksd_gen_bench_opts *o)
+{
+	if (o->segment_bytes)
+		return o->segment_bytes;
+	uint64_t per = o->total_bytes / (uint64_t)o->partitions / 4;
+	uint64_t seg = (uint64_t)256 << 20;
+	if (per < seg)
+		seg = per < (1u << 20) ? (1u << 20) : per;
+	return seg;
 }
 
 typedef struct bench_pool {
@@ -98,7 +112,7 @@ static ksd_err bench_partition(gen_logdir *ld, gen_env *env,
 	gen_rng_seed(&rng, o->seed * 0x9E3779B97F4A7C15u + (uint64_t)partition);
 	ksd_err err = gen_part_begin(&p, ld, env->ctx, "bench", partition,
 				     GEN_ERA_MODERN, 0);
-	p.segment_bytes = o->segment_bytes;
+	p.segment_bytes = bench_segment_bytes(o);
 	uint64_t written = 0;
 	st->segments++;
 	while (!err && written < bytes) {
@@ -136,7 +150,8 @@ ksd_err ksd_gen_bench(const char *dir, const ksd_gen_bench_opts *opts,
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 	if (o->partitions <= 0 || o->partitions > GEN_MAX_PARTITIONS ||
-	    o->batch_bytes == 0 || o->segment_bytes < 4096 ||
+	    o->batch_bytes == 0 ||
+	    (o->segment_bytes && o->segment_bytes < 4096) ||
 	    o->segment_bytes > INT32_MAX || (unsigned)o->codec > KSD_CODEC_ZSTD)
 		return KSD_ERR_INVAL;
 	bench_pool *pool = malloc(sizeof(*pool));

@@ -148,7 +148,8 @@ void ksd_gen_buf_put_le32(ksd_gen_buf *b, uint32_t v)
 
 static uint64_t zigzag(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	/* sign mask without an arithmetic shift of a negative value */
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
 }
 
 size_t ksd_gen_varint_size(int64_t v)

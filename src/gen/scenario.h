@@ -36,7 +36,9 @@ typedef struct ksd_gen_bench_opts {
 	size_t batch_bytes;     /* uncompressed batch target, default 16 KiB */
 	ksd_codec codec;        /* default none */
 	uint64_t seed;          /* default 1 */
-	uint64_t segment_bytes; /* default 256 MiB */
+	/* segment.bytes; 0 = 256 MiB, or a quarter of a partition's share
+	 * when that is smaller (at least 1 MiB) so there are several. */
+	uint64_t segment_bytes;
 } ksd_gen_bench_opts;
 
 typedef struct ksd_gen_bench_stats {
