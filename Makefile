@@ -59,7 +59,7 @@ LIBGEN := $(BUILD)/libksdgen.a
 BIN := $(BUILD)/ksegdoctor
 GEN := $(BUILD)/ksd-gen
 
-.PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay \
+.PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay test-docs \
         asan demo deps install uninstall clean fuzz bench docs
 .DEFAULT_GOAL := all
 
@@ -115,7 +115,7 @@ test-real: $(BIN)
 test-fuzz-replay: $(REPLAY_BIN)
 	@scripts/run-replay.sh $(REPLAY_BIN)
 
-test: test-unit test-cli test-real test-fuzz-replay
+test: test-unit test-cli test-real test-fuzz-replay test-docs
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
@@ -143,6 +143,14 @@ fuzz:
 	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g \
 	    -fsanitize=fuzzer,address,undefined $$f build/fuzzlib/libksdgen.a \
 	    build/fuzzlib/libksd.a $(DEP_LIBS) -o build/fuzz/$$n || exit 1; done
+
+# docs/checks.md is generated from the problem table.
+docs: $(BIN)
+	$(BIN) explain --markdown > docs/checks.md
+
+test-docs: $(BIN)
+	@$(BIN) explain --markdown | cmp -s - docs/checks.md && echo "docs: 1 passed, 0 failed" || \
+	  { echo "docs: docs/checks.md is stale; run 'make docs'"; echo "docs: 0 passed, 1 failed"; exit 1; }
 
 bench: all
 	@scripts/bench.sh

@@ -78,7 +78,7 @@ typedef struct ksd_field {
 	} v;
 } ksd_field;
 
-#define KSD_FINDING_MAX_FIELDS 12
+#define KSD_FINDING_MAX_FIELDS 16
 
 typedef struct ksd_finding {
 	ksd_problem problem;

@@ -15,6 +15,7 @@ typedef struct subcommand {
 
 static const subcommand subcommands[] = {
 	{"scan", cmd_scan, "check log dirs, partitions or segment files (read-only)"},
+	{"explain", cmd_explain, "what a finding code means, and its fix"},
 };
 
 static void print_usage(FILE *out)
