@@ -4,7 +4,7 @@
 # peak RSS.  Page cache is warm for every command (each is run once before
 # timing): the comparison is CPU and memory-path cost, not disk speed.
 #
-#   scripts/bench.sh [BYTES] [CODEC]     default 1.5G none
+#   scripts/bench.sh [BYTES] [CODEC]     default 1536M none
 #
 # Needs hyperfine (Debian package hyperfine).  The log dir is kept in
 # build/bench-<bytes>-<codec> and reused by later runs.
@@ -12,7 +12,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 KSD=${KSD:-$here/build/ksegdoctor}
 GEN=${KSD_GEN:-$here/build/ksd-gen}
-bytes=${1:-1.5G}
+bytes=${1:-1536M}
 codec=${2:-none}
 dir=$here/build/bench-$bytes-$codec
 command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
@@ -21,9 +21,9 @@ if [ ! -d "$dir" ]; then
 	echo "bench: generating $bytes ($codec) into $dir"
 	"$GEN" bench "$dir" --bytes "$bytes" --codec "$codec"
 fi
-logs=$(find "$dir" -name '*.log' | sort)
+logs=$(find "$dir" -name '*.log' | sort | tr '\n' ' ')
 total=$(du -cb $logs | tail -1 | cut -f1)
-echo "bench: $(echo "$logs" | wc -l) segments, $total bytes of .log in $dir; $(nproc) CPUs"
+echo "bench: $(echo $logs | wc -w) segments, $total bytes of .log in $dir; $(nproc) CPUs"
 
 cat $logs >/dev/null # warm the page cache
 hyperfine --warmup 1 --runs 5 --export-json "$here/build/bench.json" \

@@ -76,6 +76,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opt_fn on_opt, void
 						argv[optind - 1]);
 			return KSD_EXIT_USAGE;
 		}
+		/* A short option comes back as its letter: map it to the table id. */
+		for (const cli_opt *o = cmd->opts; c < 256 && o->long_name; o++)
+			if (o->short_name && o->short_name == c) {
+				c = o->id;
+				break;
+			}
 		if (c == 'h') {
 			cli_print_help(cmd, stdout);
 			return -1;

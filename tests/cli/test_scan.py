@@ -419,11 +419,27 @@ def usage_errors_exit_16():
 
 
 @test
+def short_options_work():
+    rc, doc, _, _ = run("scan", "--json", "-j1", scenario("crc-mismatch"))
+    assert rc == 4 and codes(doc) == [("crc-mismatch", "error")], (rc, codes(doc))
+    rc, doc, _, _ = run("scan", "--json", "-j", "2", scenario("healthy"))
+    assert rc == 0, rc
+    rc, _, out, _ = run("scan", "-v", scenario("healthy"), check_json=False)
+    assert rc == 0 and ".log" in out
+
+
+@test
 def help_for_every_subcommand():
     rc, _, out, _ = run("scan", "--help", check_json=False)
     assert rc == 0 and "--kafka-version" in out and "Exit status" in out
     rc, _, out, _ = run("--help", check_json=False)
     assert rc == 0 and "scan" in out
+    rc, _, out, _ = run("explain", "--help", check_json=False)
+    assert rc == 0 and "--markdown" in out
+    rc, _, out, _ = run("explain", "crc-mismatch", check_json=False)
+    assert rc == 0 and "CRC-32C" in out
+    rc, _, _, _ = run("explain", "no-such-code", check_json=False)
+    assert rc == 16
 
 
 @test
