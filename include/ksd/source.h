@@ -46,12 +46,16 @@ typedef struct ksd_source {
 	int saved_errno;     /* first I/O error, 0 if none */
 	uint64_t bytes_read; /* pread mode: bytes copied, for accounting */
 	bool borrowed;       /* memory source: map is not ours to unmap */
+	size_t readahead;    /* pread mode: bytes per read; 0 = the whole buffer */
 } ksd_source;
 
 /* Opens `path` read-only.  rb is required for KSD_IO_PREAD. */
 ksd_err ksd_source_open(ksd_source *s, const char *path, ksd_io_mode mode,
 			ksd_readbuf *rb);
 void ksd_source_close(ksd_source *s);
+
+/* Header-only walks: read a page at a time instead of filling the buffer. */
+#define KSD_SPARSE_READAHEAD 4096
 
 /* A source over bytes already in memory (tests, fuzzing); nothing to close. */
 void ksd_source_from_memory(ksd_source *s, const void *data, size_t len);

@@ -386,7 +386,7 @@ void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
 		return;
 	/* mmap only while no broker can truncate the file under us (SIGBUS). */
 	bool full = cfg->level >= KSD_LEVEL_CRC;
-	ksd_io_mode mode = full ? cfg->io_mode : KSD_IO_MMAP;
+	ksd_io_mode mode = cfg->io_mode;
 	if (p->logdir && p->logdir->lock_state != 0)
 		mode = KSD_IO_PREAD;
 	ksd_source src;
@@ -395,6 +395,10 @@ void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
 		seg->io_errno = errno ? errno : EIO;
 		return;
 	}
+	/* Header walks read about one page per batch (scripts/bench.sh: faster
+	 * than mapping, whose fault-around touches the whole file anyway). */
+	if (!full)
+		src.readahead = KSD_SPARSE_READAHEAD;
 	ksd_walk_segment(cfg, &src, p, seg, bytes_done);
 	ksd_source_close(&src);
 }

@@ -112,7 +112,12 @@ static bool source_fill(ksd_source *s, uint64_t pos, size_t need)
 	if (!readbuf_reserve(s->rb, need))
 		need = s->rb->cap;
 	uint64_t left = s->size - pos;
-	size_t want = s->rb->cap < left ? s->rb->cap : (size_t)left;
+	/* Sparse sources (header walks) read what is asked plus a little:
+	 * one small pread per batch beats faulting in the whole file. */
+	size_t span = s->readahead && s->readahead < s->rb->cap ? s->readahead : s->rb->cap;
+	if (span < need)
+		span = need;
+	size_t want = span < left ? span : (size_t)left;
 	size_t have = 0;
 	s->buf_pos = pos;
 	s->buf_len = 0;
