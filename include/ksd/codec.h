@@ -87,4 +87,8 @@ ksd_decode_status ksd_decode(ksd_decoder *d, int codec, int magic,
 			     const uint8_t **out, size_t *out_len,
 			     ksd_decode_info *info);
 
+/* XXH32 (xxHash spec), as the LZ4 frame format uses it for its header and
+ * block checksums; liblz4 does not export its copy. */
+uint32_t ksd_codec_xxh32(const void *data, size_t len, uint32_t seed);
+
 #endif

@@ -107,11 +107,8 @@ const char *ksd_decode_status_name(ksd_decode_status st)
 /* ---------------------------------------------------------------------
  * XXH32, for the LZ4 frame header and block checksums.  liblz4 keeps its
  * copy private and libxxhash has no headers on our build hosts, so it is
- * implemented here (it is small).  Exported without a public header for
- * the unit tests' known-answer vectors only.
+ * implemented here (it is small) and declared in ksd/codec.h.
  */
-
-uint32_t ksd_codec_xxh32(const void *data, size_t len, uint32_t seed);
 
 #define XXH_P1 2654435761u
 #define XXH_P2 2246822519u

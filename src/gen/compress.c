@@ -63,60 +63,11 @@ ksd_err gen_ctx_use(ksd_gen_ctx *ctx, ksd_gen_ctx **tmp, ksd_gen_ctx **use)
 	return err;
 }
 
-/* ---- xxHash32 ---------------------------------------------------------
- * liblz4 keeps its XXH32 private (not exported from liblz4.so), so the
- * frame header checksum needs our own.  Reference: xxHash spec, XXH32. */
-#define XXH_P1 0x9E3779B1u
-#define XXH_P2 0x85EBCA77u
-#define XXH_P3 0xC2B2AE3Du
-#define XXH_P4 0x27D4EB2Fu
-#define XXH_P5 0x165667B1u
-
-static uint32_t rotl32(uint32_t x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint32_t xxh_round(uint32_t acc, uint32_t lane)
-{
-	return rotl32(acc + lane * XXH_P2, 13) * XXH_P1;
-}
-
+/* XXH32 for the LZ4 frame header: the core's implementation (liblz4 keeps
+ * its own private), so writer and reader cannot drift apart. */
 uint32_t ksd_gen_xxh32(const void *data, size_t n, uint32_t seed)
 {
-	const uint8_t *p = data, *end = p + n;
-	uint32_t h;
-	if (n >= 16) {
-		uint32_t v1 = seed + XXH_P1 + XXH_P2, v2 = seed + XXH_P2;
-		uint32_t v3 = seed, v4 = seed - XXH_P1;
-		for (; end - p >= 16; p += 16) {
-			v1 = xxh_round(v1, load_le32(p));
-			v2 = xxh_round(v2, load_le32(p + 4));
-			v3 = xxh_round(v3, load_le32(p + 8));
-			v4 = xxh_round(v4, load_le32(p + 12));
-		}
-		h = rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) +
-		    rotl32(v4, 18);
-	} else {
-		h = seed + XXH_P5;
-	}
-	h += (uint32_t)n;
-	for (; end - p >= 4; p += 4)
-		h = rotl32(h + load_le32(p) * XXH_P3, 17) * XXH_P4;
-	for (; p < end; p++)
-		h = rotl32(h + *p * XXH_P5, 11) * XXH_P1;
-	h ^= h >> 15;
-	h *= XXH_P2;
-	h ^= h >> 13;
-	h *= XXH_P3;
-	h ^= h >> 16;
-	return h;
+	return ksd_codec_xxh32(data, n, seed);
 }
 
 /* ---- gzip -------------------------------------------------------------- */

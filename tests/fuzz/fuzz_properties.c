@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/scan_internal.h"
+#include "fuzz_scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,41 +22,6 @@ static void check(bool ok)
 {
 	if (!ok)
 		abort();
-}
-
-static char scratch[64];
-
-static void remove_scratch(void)
-{
-	unlink(scratch);
-}
-
-/* Set once per process (the only static state), removed at exit. */
-static const char *scratch_path(void)
-{
-	if (!scratch[0]) {
-		snprintf(scratch, sizeof scratch, "/tmp/ksd-fuzz-properties-%ld", (long)getpid());
-		atexit(remove_scratch);
-	}
-	return scratch;
-}
-
-static bool write_scratch(const uint8_t *data, size_t size)
-{
-	int fd = open(scratch_path(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	size_t done = 0;
-	while (done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-		if (n <= 0) {
-			close(fd);
-			return false;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	return true;
 }
 
 static void load_properties(void)
@@ -66,7 +32,7 @@ static void load_properties(void)
 	size_t ndirs = 0;
 	char err[256];
 	err[0] = '\0';
-	ksd_err rc = ksd_config_load_properties(&cfg, scratch_path(), &dirs, &ndirs, err,
+	ksd_err rc = ksd_config_load_properties(&cfg, fuzz_scratch_path("properties"), &dirs, &ndirs, err,
 						sizeof err);
 	if (rc == KSD_OK) {
 		check(ndirs == 0 || dirs != NULL);
@@ -89,7 +55,7 @@ static void load_properties(void)
 
 	/* log_dirs is optional */
 	ksd_config_init(&cfg);
-	(void)ksd_config_load_properties(&cfg, scratch_path(), NULL, NULL, NULL, 0);
+	(void)ksd_config_load_properties(&cfg, fuzz_scratch_path("properties"), NULL, NULL, NULL, 0);
 }
 
 static void lookup_checkpoints(void)
@@ -101,14 +67,14 @@ static void lookup_checkpoints(void)
 		{"topic", 0}, {"t", 1}, {"__consumer_offsets", 49}, {"", 0}, {"a", -1},
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		int64_t v = ksd_checkpoint_lookup(scratch_path(), keys[i].topic, keys[i].partition);
+		int64_t v = ksd_checkpoint_lookup(fuzz_scratch_path("properties"), keys[i].topic, keys[i].partition);
 		(void)v;
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!write_scratch(data, size))
+	if (!fuzz_scratch_write("properties", data, size))
 		return 0;
 	load_properties();
 	lookup_checkpoints();

@@ -19,6 +19,7 @@
 
 #include "core/scan_internal.h"
 #include "ksd/cursor.h"
+#include "fuzz_scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,42 +107,6 @@ static void walk_memory(run *r, const uint8_t *data, size_t size)
 	check(r->segs[1].walked);
 }
 
-/* One scratch file per process, reused by every run. */
-static char scratch[64];
-
-static void remove_scratch(void)
-{
-	unlink(scratch);
-}
-
-/* Set once per process (the only static state), removed at exit. */
-static const char *scratch_path(void)
-{
-	if (!scratch[0]) {
-		snprintf(scratch, sizeof scratch, "/tmp/ksd-fuzz-segment-%ld", (long)getpid());
-		atexit(remove_scratch);
-	}
-	return scratch;
-}
-
-static bool write_scratch(const uint8_t *data, size_t size)
-{
-	int fd = open(scratch_path(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	size_t done = 0;
-	while (done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-		if (n <= 0) {
-			close(fd);
-			return false;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	return true;
-}
-
 static bool same_findings(const ksd_findings *a, const ksd_findings *b)
 {
 	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
@@ -165,14 +130,14 @@ static bool same_findings(const ksd_findings *a, const ksd_findings *b)
 static void walk_pread_and_compare(const run *mem, const uint8_t *data, size_t size,
 				   int64_t base)
 {
-	if (!write_scratch(data, size))
+	if (!fuzz_scratch_write("segment", data, size))
 		return;
 	ksd_readbuf rb;
 	/* 64 bytes hold one v2 header (61); growth up to 256 bytes */
 	if (ksd_readbuf_init(&rb, 64, 256) != KSD_OK)
 		return;
 	ksd_source src;
-	if (ksd_source_open(&src, scratch_path(), KSD_IO_PREAD, &rb) != KSD_OK) {
+	if (ksd_source_open(&src, fuzz_scratch_path("segment"), KSD_IO_PREAD, &rb) != KSD_OK) {
 		ksd_readbuf_free(&rb);
 		return;
 	}
