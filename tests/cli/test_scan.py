@@ -419,6 +419,27 @@ def usage_errors_exit_16():
 
 
 @test
+def broker_config_log_dirs_are_the_default_paths():
+    props = write_props("# broker\nlog.dirs=%s,%s\nlog.cleaner.threads=1\n" % (
+        scenario("healthy"), scenario("headline")))
+    rc, doc, _, _ = run("scan", "--json", "--kafka-version", "0.9.0.1", "--broker-config", props)
+    assert rc == 4 and len(doc["log_dirs"]) == 2, rc
+    assert codes(doc) == [("cleaner-map-overflow", "error")], codes(doc)
+    rc, _, _, err = run("scan", "--broker-config", write_props("log.cleaner.threads=many\n"),
+                        scenario("healthy"), check_json=False)
+    assert rc == 16 and "invalid value" in err, (rc, err)
+
+
+@test
+def progress_goes_to_stderr_only():
+    rc, doc, out, err = run("scan", "--json", "--progress", scenario("healthy"))
+    assert rc == 0 and doc["summary"]["segments"] > 0
+    rc, _, out2, err2 = run("scan", "--json", scenario("healthy"))
+    assert "scanning" not in err2  # not a terminal: no progress unless asked
+    assert json.loads(out) is not None
+
+
+@test
 def short_options_work():
     rc, doc, _, _ = run("scan", "--json", "-j1", scenario("crc-mismatch"))
     assert rc == 4 and codes(doc) == [("crc-mismatch", "error")], (rc, codes(doc))
