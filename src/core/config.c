@@ -127,9 +127,12 @@ static bool apply_property(ksd_config *cfg, const char *key, const char *value)
 		if (!c->buffer_given)
 			c->dedupe_buffer_size = u, c->buffer_given = true;
 	} else if (strcmp(key, "log.cleaner.threads") == 0) {
-		if (!parse_u64(value, &u) || u == 0 || u > 1024)
+		if (!parse_u64(value, &u) || u > 1024)
 			return false;
-		if (!c->threads_given)
+		/* Kafka accepts 0 (at least 0): no cleaner thread runs at all. */
+		if (u == 0 && !c->enabled_given)
+			c->enabled = false, c->enabled_given = true;
+		if (u > 0 && !c->threads_given)
 			c->threads = (int)u, c->threads_given = true;
 	} else if (strcmp(key, "log.cleaner.io.buffer.load.factor") == 0) {
 		char *end;

@@ -8,6 +8,7 @@
  */
 #include "ksd/crc.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <zlib.h>
@@ -21,9 +22,9 @@
 /* Reflected Castagnoli polynomial. */
 #define CRC32C_POLY 0x82F63B78u
 
-/* Slicing-by-8 tables, generated on first use of the software path. */
+/* Slicing-by-8 tables, generated once on first use of the software path. */
 static uint32_t crc32c_table[8][256];
-static bool crc32c_table_ready;
+static pthread_once_t crc32c_table_once = PTHREAD_ONCE_INIT;
 
 static void crc32c_build_table(void)
 {
@@ -40,14 +41,11 @@ static void crc32c_build_table(void)
 			crc32c_table[t][n] = c;
 		}
 	}
-	__atomic_store_n(&crc32c_table_ready, true, __ATOMIC_RELEASE);
 }
 
 uint32_t ksd_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
-	/* Building twice from two threads writes identical values: benign. */
-	if (!__atomic_load_n(&crc32c_table_ready, __ATOMIC_ACQUIRE))
-		crc32c_build_table();
+	pthread_once(&crc32c_table_once, crc32c_build_table);
 	const uint8_t *p = buf;
 	uint32_t c = ~crc;
 	while (len >= 8) {
