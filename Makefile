@@ -59,7 +59,7 @@ LIBGEN := $(BUILD)/libksdgen.a
 BIN := $(BUILD)/ksegdoctor
 GEN := $(BUILD)/ksd-gen
 
-.PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay test-docs \
+.PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay test-docs test-xcheck \
         asan demo deps install uninstall clean fuzz bench docs
 .DEFAULT_GOAL := all
 
@@ -112,10 +112,13 @@ test-cli: $(BIN) $(GEN)
 test-real: $(BIN)
 	@KSD=$(abspath $(BIN)) tests/cli/realdata.sh
 
+test-xcheck: $(BIN) $(GEN)
+	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) tests/xcheck/run.sh
+
 test-fuzz-replay: $(REPLAY_BIN)
 	@scripts/run-replay.sh $(REPLAY_BIN)
 
-test: test-unit test-cli test-real test-fuzz-replay test-docs
+test: test-unit test-cli test-real test-xcheck test-fuzz-replay test-docs
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
