@@ -47,8 +47,12 @@ typedef struct ksd_lr_event {
 	ksd_problem code;     /* corrupt-entry, torn-tail, preallocated-tail */
 	uint64_t position;
 	int64_t resume_at;    /* -1 when nothing valid follows */
+	ksd_entry_status status; /* why the entry was rejected */
 	int32_t size_field;
 	int magic;
+	int64_t offset;          /* the entry's offset field, if it had 8 bytes */
+	uint64_t declared_len;   /* 12 + size field, if it had 12 bytes */
+	uint64_t remaining;      /* bytes from `position` to the end */
 	char message[256];
 } ksd_lr_event;
 

@@ -78,8 +78,12 @@ static ksd_lr_kind report_bad(ksd_log_reader *r, ksd_lr_event *ev, ksd_entry_sta
 	uint64_t left = r->end - r->pos;
 	ev->kind = KSD_LR_CORRUPT;
 	ev->position = r->pos;
+	ev->status = st;
 	ev->size_field = head_len >= 12 ? (int32_t)ksd_load_be32(head + 8) : -1;
 	ev->magic = head_len > 16 ? (int8_t)head[16] : -1;
+	ev->offset = head_len >= 8 ? (int64_t)ksd_load_be64(head) : -1;
+	ev->declared_len = head_len >= 12 ? KSD_LOG_OVERHEAD + (uint64_t)(uint32_t)ev->size_field : 0;
+	ev->remaining = left;
 	ev->resume_at = -1;
 	if (zero_until(r->src, r->pos, r->end)) {
 		ev->code = KSD_P_PREALLOCATED_TAIL;

@@ -22,10 +22,9 @@
 
 #include "ksd/batch.h"
 #include "ksd/cursor.h"
+#include "ksd/logreader.h"
 #include "scan_internal.h"
 
-/* Resync budget: bounded work on hostile files (positions tried, CRC bytes). */
-#define RESYNC_MAX_CRC_BYTES (512ull << 20)
 
 typedef struct walk {
 	const ksd_config *cfg;
@@ -106,13 +105,6 @@ static void account_batch(walk *w, const ksd_batch *b, bool crc_ok)
 	}
 }
 
-static bool batch_crc(walk *w, const ksd_batch *b, uint32_t *computed)
-{
-	uint64_t start = ksd_batch_crc_start(b);
-	return ksd_source_crc(&w->src, b->position + start, b->entry_len - start,
-			      b->magic >= 2, computed);
-}
-
 static void report_crc_mismatch(walk *w, const ksd_batch *b, uint32_t computed)
 {
 	ksd_finding *f = ksd_report(walk_findings(w), KSD_P_CRC_MISMATCH, w->seg->log_path,
@@ -162,42 +154,6 @@ static void check_offsets(walk *w, const ksd_batch *b)
 	}
 }
 
-/*
- * Looks for the next entry at or after `from` that parses and passes its
- * checksum: evidence that valid data follows the damage.  A candidate's
- * offsets must be representable relative to the segment base, which rejects
- * nearly all false starts before any CRC is computed.
- */
-static bool resync(walk *w, uint64_t from, uint64_t *found)
-{
-	uint64_t crc_budget = RESYNC_MAX_CRC_BYTES;
-	const uint64_t size = w->src.size;
-	const int64_t base = w->seg->base_offset;
-	for (uint64_t q = from; q + KSD_HEADER_UP_TO_MAGIC <= size; q++) {
-		size_t got;
-		const uint8_t *p = ksd_source_peek(&w->src, q, KSD_BATCH_HEADER_BYTES, &got);
-		if (!p || got < KSD_HEADER_UP_TO_MAGIC)
-			return false;
-		if (p[16] > 2)
-			continue;
-		int64_t off = (int64_t)ksd_load_be64(p);
-		if (off < base || (uint64_t)off - (uint64_t)base > (uint64_t)INT32_MAX)
-			continue;
-		ksd_batch b;
-		if (ksd_batch_parse(p, got, size - q, q, &b) != KSD_ENTRY_OK)
-			continue;
-		if (b.entry_len > crc_budget)
-			return false;
-		crc_budget -= b.entry_len;
-		uint32_t crc;
-		if (batch_crc(w, &b, &crc) && crc == b.stored_crc) {
-			*found = q;
-			return true;
-		}
-	}
-	return false;
-}
-
 static void report_zero_tail(walk *w, uint64_t pos)
 {
 	uint64_t n = w->src.size - pos;
@@ -212,85 +168,64 @@ static void report_zero_tail(walk *w, uint64_t pos)
 	note_damage(w, pos);
 }
 
-static void report_torn(walk *w, const ksd_batch *b, ksd_entry_status st)
+static void report_torn(walk *w, const ksd_lr_event *ev)
 {
-	uint64_t left = w->src.size - w->pos;
+	uint64_t pos = ev->position, left = ev->remaining;
 	ksd_finding *f;
-	if (st == KSD_ENTRY_TORN_HEADER) {
-		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path,
-			(int64_t)w->pos,
+	if (ev->status == KSD_ENTRY_TORN_HEADER) {
+		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path, (int64_t)pos,
 			"%" PRIu64 " bytes at byte %" PRIu64 " are too few for an entry (the "
 			"broker reads one only when more than 17 bytes remain); recovery "
 			"truncates the segment to %" PRIu64 " bytes, dropping them",
-			left, w->pos, w->pos);
+			left, pos, pos);
 	} else {
-		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path,
-			(int64_t)w->pos,
+		f = ksd_report(walk_findings(w), KSD_P_TORN_TAIL, w->seg->log_path, (int64_t)pos,
 			"entry at byte %" PRIu64 " (offset %" PRId64 ") declares %" PRIu64
 			" bytes but only %" PRIu64 " remain; recovery truncates the segment to %"
 			PRIu64 " bytes, dropping %" PRIu64,
-			w->pos, b->base_offset, b->entry_len, left, w->pos, left);
-		ksd_finding_int(f, "offset", b->base_offset);
-		ksd_finding_uint(f, "declared_bytes", b->entry_len);
+			pos, ev->offset, ev->declared_len, left, pos, left);
+		ksd_finding_int(f, "offset", ev->offset);
+		ksd_finding_uint(f, "declared_bytes", ev->declared_len);
 	}
 	ksd_finding_uint(f, "torn_bytes", left);
-	ksd_finding_uint(f, "truncate_to", w->pos);
+	ksd_finding_uint(f, "truncate_to", pos);
 	ksd_finding_bool(f, "active_segment", w->is_active);
 	/* Expected only at the end of the active segment after a crash. */
 	if (f && !w->is_active)
 		f->severity = KSD_SEV_ERROR;
-	note_damage(w, w->pos);
+	note_damage(w, pos);
 }
 
-static void report_corrupt(walk *w, const uint8_t *p, size_t got, ksd_entry_status st,
-			   bool found, uint64_t next)
+static void report_corrupt(walk *w, const ksd_lr_event *ev)
 {
-	int32_t size_field = got >= 12 ? (int32_t)ksd_load_be32(p + 8) : -1;
-	int magic = got > 16 ? (int8_t)p[16] : -1;
 	char tail[160];
-	if (found)
-		snprintf(tail, sizeof tail, "next valid batch at byte %" PRIu64
-			 " after %" PRIu64 " unreadable bytes", next, next - w->pos);
+	uint64_t pos = ev->position;
+	if (ev->resume_at >= 0)
+		snprintf(tail, sizeof tail, "next valid batch at byte %" PRId64
+			 " after %" PRIu64 " unreadable bytes", ev->resume_at,
+			 (uint64_t)ev->resume_at - pos);
 	else
 		snprintf(tail, sizeof tail, "no valid batch follows in the remaining %"
-			 PRIu64 " bytes", w->src.size - w->pos);
+			 PRIu64 " bytes", ev->remaining);
 	ksd_finding *f = ksd_report(walk_findings(w), KSD_P_CORRUPT_ENTRY, w->seg->log_path,
-		(int64_t)w->pos, "%s at byte %" PRIu64 " (size field %" PRId32 ", magic %d); %s",
-		ksd_entry_status_text(st), w->pos, size_field, magic, tail);
-	ksd_finding_str(f, "reason", ksd_entry_status_text(st));
-	ksd_finding_int(f, "size_field", size_field);
-	ksd_finding_int(f, "magic", magic);
-	ksd_finding_uint(f, "skipped_bytes", (found ? next : w->src.size) - w->pos);
-	note_damage(w, w->pos);
+		(int64_t)pos, "%s at byte %" PRIu64 " (size field %" PRId32 ", magic %d); %s",
+		ksd_entry_status_text(ev->status), pos, ev->size_field, ev->magic, tail);
+	ksd_finding_str(f, "reason", ksd_entry_status_text(ev->status));
+	ksd_finding_int(f, "size_field", ev->size_field);
+	ksd_finding_int(f, "magic", ev->magic);
+	ksd_finding_uint(f, "skipped_bytes",
+			 ev->resume_at >= 0 ? (uint64_t)ev->resume_at - pos : ev->remaining);
+	note_damage(w, pos);
 }
 
-/* Handles an entry the broker would reject; returns false to stop the walk. */
-static bool handle_bad_entry(walk *w, const uint8_t *p, size_t got,
-			     const ksd_batch *b, ksd_entry_status st)
+static void report_entry_damage(walk *w, const ksd_lr_event *ev)
 {
-	/* p points into the source's buffer, which the zero-tail test and the
-	 * resync refill or even reallocate in pread mode: keep the header
-	 * bytes the report quotes. */
-	uint8_t head[KSD_HEADER_UP_TO_MAGIC];
-	size_t head_len = got < sizeof head ? got : sizeof head;
-	memcpy(head, p, head_len);
-	if (ksd_source_zero_tail(&w->src, w->pos)) {
-		report_zero_tail(w, w->pos);
-		return false;
-	}
-	uint64_t next = 0;
-	bool found = resync(w, w->pos + 1, &next);
-	bool torn = st == KSD_ENTRY_TORN_HEADER || st == KSD_ENTRY_TORN_BODY;
-	/* A size running past EOF is a torn tail only when nothing valid follows. */
-	if (torn && !found) {
-		report_torn(w, b, st);
-		return false;
-	}
-	report_corrupt(w, head, head_len, st, found, next);
-	if (!found)
-		return false;
-	w->pos = next;
-	return true;
+	if (ev->code == KSD_P_PREALLOCATED_TAIL)
+		report_zero_tail(w, ev->position);
+	else if (ev->code == KSD_P_TORN_TAIL)
+		report_torn(w, ev);
+	else
+		report_corrupt(w, ev);
 }
 
 /* Appends the "what recovery would discard" summary to the first damage. */
@@ -317,35 +252,27 @@ static void summarize_damage(walk *w)
 	}
 }
 
+/* The reader applies the broker's tests and resyncs after damage; the walk
+ * turns what it reports into findings and per-segment facts. */
 static void walk_entries(walk *w)
 {
-	const uint64_t size = w->src.size;
-	while (w->pos < size) {
-		size_t got;
-		const uint8_t *p = ksd_source_peek(&w->src, w->pos, KSD_BATCH_HEADER_BYTES, &got);
-		if (!p)
-			return;
-		ksd_batch b;
-		ksd_entry_status st = ksd_batch_parse(p, got, size - w->pos, w->pos, &b);
-		if (st == KSD_ENTRY_END)
+	ksd_lr_opts lo = {w->verify_crc, false, true, 0, 0, w->seg->base_offset};
+	ksd_log_reader r;
+	ksd_lr_event ev;
+	ksd_lr_init(&r, &w->src, &lo);
+	for (;;) {
+		ksd_lr_kind k = ksd_lr_next(&r, &ev);
+		if (k == KSD_LR_END || k == KSD_LR_IO_ERROR)
 			break;
-		if (st != KSD_ENTRY_OK) {
-			if (!handle_bad_entry(w, p, got, &b, st))
-				break;
+		w->pos = r.pos;
+		if (k == KSD_LR_CORRUPT) {
+			report_entry_damage(w, &ev);
 			continue;
 		}
-		bool crc_ok = true;
-		if (w->verify_crc) {
-			uint32_t crc;
-			if (!batch_crc(w, &b, &crc))
-				return; /* I/O error: saved in src */
-			crc_ok = crc == b.stored_crc;
-			if (!crc_ok)
-				report_crc_mismatch(w, &b, crc);
-		}
-		check_offsets(w, &b);
-		account_batch(w, &b, crc_ok);
-		w->pos += b.entry_len;
+		if (ev.crc_checked && !ev.crc_valid)
+			report_crc_mismatch(w, &ev.batch, ev.computed_crc);
+		check_offsets(w, &ev.batch);
+		account_batch(w, &ev.batch, !ev.crc_checked || ev.crc_valid);
 		if ((w->seg->batches & 255) == 0)
 			progress(w);
 	}
