@@ -107,6 +107,8 @@ typedef struct ksd_partition {
 	ksd_segment *segments; /* sorted by base offset */
 	size_t nsegments;
 	bool only_files;       /* the user named files, not the directory */
+	uint64_t file_bytes;   /* sum of file sizes in the dir (discovery) */
+	uint64_t disk_bytes;   /* allocated bytes (st_blocks), as du counts */
 	ksd_findings findings;
 	struct ksd_logdir *logdir;
 } ksd_partition;
@@ -166,6 +168,11 @@ ksd_err ksd_scan_add_path(ksd_scan *scan, const char *path);
 
 /* Runs every pass. */
 ksd_err ksd_scan_run(ksd_scan *scan, ksd_progress_fn progress, void *ud);
+
+/* Orders partitions (topic, then partition) and links them to their log
+ * dir, without reading any file: enough for inventories such as `sizes`.
+ * ksd_scan_run does this itself. */
+void ksd_scan_finish_discovery(ksd_scan *scan);
 
 /* Walks every finding in report order: log dir, then partitions, segments. */
 typedef void (*ksd_finding_visit_fn)(void *ud, const ksd_logdir *ld,

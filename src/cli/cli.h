@@ -63,5 +63,6 @@ const char *fmt_count(uint64_t v, char *buf, size_t len);
 int cmd_scan(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_sizes(int argc, char **argv);
 
 #endif

@@ -286,8 +286,13 @@ static ksd_err add_partition_dir(ksd_scan *scan, ksd_logdir *ld, const char *pat
 						    "unexpected directory %s inside a partition dir",
 						    e->d_name);
 			(void)f;
-		} else if (!partition_note_file(p, e->d_name, (uint64_t)st.st_size)) {
-			err = KSD_ERR_NOMEM;
+		} else {
+			/* Disk use as `du` counts it: allocated blocks, so a sparse
+			 * preallocated index counts for what it really holds. */
+			p->file_bytes += (uint64_t)st.st_size;
+			p->disk_bytes += (uint64_t)st.st_blocks * 512u;
+			if (!partition_note_file(p, e->d_name, (uint64_t)st.st_size))
+				err = KSD_ERR_NOMEM;
 		}
 		free(fp);
 	}

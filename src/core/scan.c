@@ -230,19 +230,25 @@ static int partition_cmp(const void *a, const void *b)
 	return strcmp(x->dir_name, y->dir_name);
 }
 
+void ksd_scan_finish_discovery(ksd_scan *scan)
+{
+	for (size_t i = 0; i < scan->nlogdirs; i++) {
+		ksd_logdir *ld = &scan->logdirs[i];
+		qsort(ld->partitions, ld->npartitions, sizeof(ksd_partition), partition_cmp);
+		for (size_t j = 0; j < ld->npartitions; j++)
+			ld->partitions[j].logdir = ld; /* arrays are final now */
+	}
+}
+
 static ksd_err build_tasks(ksd_scan *scan, pool *pl)
 {
 	size_t nt = 0, np = 0;
-	for (size_t i = 0; i < scan->nlogdirs; i++)
-		qsort(scan->logdirs[i].partitions, scan->logdirs[i].npartitions,
-		      sizeof(ksd_partition), partition_cmp);
+	ksd_scan_finish_discovery(scan);
 	for (size_t i = 0; i < scan->nlogdirs; i++) {
 		ksd_logdir *ld = &scan->logdirs[i];
 		np += ld->npartitions;
-		for (size_t j = 0; j < ld->npartitions; j++) {
-			ld->partitions[j].logdir = ld; /* arrays are final now */
+		for (size_t j = 0; j < ld->npartitions; j++)
 			nt += ld->partitions[j].nsegments;
-		}
 	}
 	pl->tasks = calloc(nt ? nt : 1, sizeof *pl->tasks);
 	pl->parts = calloc(np ? np : 1, sizeof *pl->parts);
