@@ -73,6 +73,8 @@ static void batch_json(dump_ctx *d, const ksd_lr_event *ev, int32_t inner_count)
 		ksd_jw_kv_int(w, "count", b->records_count);
 	else if (inner_count >= 0)
 		ksd_jw_kv_int(w, "count", inner_count);
+	else if (b->codec == KSD_CODEC_NONE)
+		ksd_jw_kv_int(w, "count", 1); /* a plain v0/v1 message (dump-format.md) */
 	ksd_jw_kv_int(w, "magic", b->magic);
 	ksd_jw_kv_uint(w, "size", b->entry_len);
 	ksd_jw_kv_str(w, "crc", crc);
