@@ -341,7 +341,8 @@ void dump_corruption(dump_ctx *d, const char *code, uint64_t position, int64_t r
 void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes)
 {
 	if (!d->o.json) {
-		if (valid_bytes < bytes)
+		/* Only a whole read knows; DumpLogSegments is silent under --max-bytes too. */
+		if (valid_bytes < bytes && !d->o.max_bytes && d->o.to_offset < 0)
 			fprintf(d->out, "Found %" PRIu64 " invalid bytes at the end of %s\n",
 				bytes - valid_bytes, d->path);
 		return;
