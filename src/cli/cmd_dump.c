@@ -42,7 +42,7 @@ static const cli_opt dump_opts_table[] = {
 	{OPT_FROM_OFFSET, "from-offset", 0, "OFFSET", "start at OFFSET, found through the index as the broker does"},
 	{OPT_TO_OFFSET, "to-offset", 0, "OFFSET", "stop after OFFSET"},
 	{OPT_FROM_TS, "from-timestamp", 0, "MS", "start at the first batch with a timestamp >= MS (epoch millis), via the time index"},
-	{OPT_STOP, "stop-at-corruption", 0, NULL, "stop at the first bad entry like kafka-dump-log (default: report it and resume)"},
+	{OPT_STOP, "stop-at-corruption", 0, NULL, "stop at the first invalid entry header like kafka-dump-log (default: report it and resume); CRC mismatches are reported and reading goes on, as there"},
 	{OPT_VERIFY_INDEX, "verify-index-only", 0, NULL, "check .index/.timeindex entries against the log; print only mismatches"},
 	{OPT_INDEX_SANITY, "index-sanity-check", 0, NULL, "run the broker's sanity check on index files"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},

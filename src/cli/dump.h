@@ -54,7 +54,7 @@ void dump_batch(dump_ctx *d, const ksd_lr_event *ev, int32_t inner_count);
 void dump_record(dump_ctx *d, const ksd_batch *b, const ksd_record *r);
 void dump_corruption(dump_ctx *d, const char *code, uint64_t position, int64_t resume_at,
 		     const char *message);
-void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes);
+void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes, bool cut_short);
 
 /* Internal-topic and control-record decoding (dump_decode.c): write
  * key_decoded/value_decoded/control into the current JSON record, or the

@@ -181,9 +181,12 @@ int dump_log_window(dump_ctx *d, const char *path, uint64_t start, uint64_t end,
 		dumped += ev.batch.entry_len;
 		dump_one_batch(d, &ev);
 	}
-	if (!damaged && !d->o.max_bytes && d->o.to_offset < 0)
+	/* Stopped early (--max-bytes, --to-offset) with no damage seen: how
+	 * much of the rest is valid is unknown, not "invalid". */
+	bool cut_short = !damaged && r.pos < r.end && !r.done;
+	if (!damaged)
 		valid_end = r.end;
-	dump_summary(d, r.end, valid_end);
+	dump_summary(d, r.end, valid_end, cut_short);
 	d->total_corruptions += d->corruptions;
 	if (d->corruptions)
 		rc |= KSD_EXIT_FINDINGS;
@@ -272,7 +275,9 @@ int dump_partition_dir(dump_ctx *d, const char *dir)
 	}
 	size_t first = first_segment(d, segs, n);
 	for (size_t i = 0; i < n; i++) {
-		if (i >= first)
+		/* Segments wholly above --to-offset hold nothing in range. */
+		bool past = d->o.to_offset >= 0 && segs[i].base > d->o.to_offset;
+		if (i >= first && !past)
 			rc |= dump_log_window(d, segs[i].path, 0, 0, segs[i].base, "log");
 		free(segs[i].path);
 	}

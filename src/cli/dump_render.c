@@ -266,7 +266,7 @@ static void record_json(dump_ctx *d, const ksd_batch *b, const ksd_record *r)
 	}
 	ksd_jw_kv_int(w, "key_size", r->key_len);
 	ksd_jw_kv_int(w, "value_size", r->value_len);
-	if (d->o.print_data || ksd_batch_is_control(b)) {
+	if (d->o.print_data) {
 		ksd_jw_key(w, "key");
 		ksd_jw_bytes(w, r->key, r->key_len, d->o.enc);
 		ksd_jw_key(w, "value");
@@ -338,11 +338,11 @@ void dump_corruption(dump_ctx *d, const char *code, uint64_t position, int64_t r
 	jw_end(d);
 }
 
-void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes)
+void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes, bool cut_short)
 {
 	if (!d->o.json) {
 		/* Only a whole read knows; DumpLogSegments is silent under --max-bytes too. */
-		if (valid_bytes < bytes && !d->o.max_bytes && d->o.to_offset < 0)
+		if (valid_bytes < bytes && !cut_short)
 			fprintf(d->out, "Found %" PRIu64 " invalid bytes at the end of %s\n",
 				bytes - valid_bytes, d->path);
 		return;
@@ -352,7 +352,13 @@ void dump_summary(dump_ctx *d, uint64_t bytes, uint64_t valid_bytes)
 	ksd_jw_kv_uint(&d->jw, "batches", d->batches);
 	ksd_jw_kv_uint(&d->jw, "records", d->records);
 	ksd_jw_kv_uint(&d->jw, "bytes", bytes);
-	ksd_jw_kv_uint(&d->jw, "valid_bytes", valid_bytes);
+	/* A read stopped by --max-bytes/--to-offset did not look at the rest. */
+	ksd_jw_key(&d->jw, "valid_bytes");
+	if (cut_short)
+		ksd_jw_null(&d->jw);
+	else
+		ksd_jw_uint(&d->jw, valid_bytes);
+	ksd_jw_kv_bool(&d->jw, "complete", !cut_short);
 	ksd_jw_kv_uint(&d->jw, "corruptions", d->corruptions);
 	jw_end(d);
 }

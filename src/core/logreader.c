@@ -113,8 +113,10 @@ static ksd_lr_kind report_bad(ksd_log_reader *r, ksd_lr_event *ev, ksd_entry_sta
 		r->pos = next;
 	} else {
 		snprintf(ev->message, sizeof ev->message, "%s at byte %" PRIu64
-			 " (size field %" PRId32 ", magic %d); no valid batch follows",
-			 ksd_entry_status_text(st), r->pos, ev->size_field, ev->magic);
+			 " (size field %" PRId32 ", magic %d); %s",
+			 ksd_entry_status_text(st), r->pos, ev->size_field, ev->magic,
+			 r->opts.resync ? "no valid batch follows"
+					: "not searching further (resync off)");
 		r->done = true;
 	}
 	return ev->kind;

@@ -646,14 +646,13 @@ def header_only_batches_without_deep_iteration():
 
 @test
 def control_records_are_decoded():
-    rc, objs, _ = dump(SEG, "--deep-iteration")
+    rc, objs, _ = dump(SEG, "--print-data-log")
     _, groups, _, _ = group(objs)
     controls = [(b, g) for b, g in zip(BATCHES, groups) if hasattr(b, "control")]
     assert len(controls) == 2
     for b, (gb, grecs) in controls:
         assert gb["is_control"] is True and len(grecs) == 1
         r = grecs[0]
-        # control batches print their key/value even without -p
         dec = decoder("text")
         assert dec(r["key"]) == b.records[0][2] and dec(r["value"]) == b.records[0][3], r
         if "control" not in r:
