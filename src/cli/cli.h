@@ -64,5 +64,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_sizes(int argc, char **argv);
+int cmd_offsets(int argc, char **argv);
 
 #endif
