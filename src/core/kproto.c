@@ -27,6 +27,9 @@ bool ksd_kr_fail(ksd_kr *r, const char *why)
 
 const uint8_t *ksd_kr_take(ksd_kr *r, size_t n)
 {
+	/* A successful take never returns NULL, even of 0 bytes of a NULL span,
+	 * so callers can test the pointer alone. */
+	static const uint8_t nothing[1];
 	const uint8_t *p;
 	if (r->c.failed)
 		return NULL;
@@ -35,7 +38,7 @@ const uint8_t *ksd_kr_take(ksd_kr *r, size_t n)
 		ksd_kr_fail(r, "truncated");
 		return NULL;
 	}
-	return p;
+	return p ? p : nothing;
 }
 
 int8_t ksd_kr_i8(ksd_kr *r)

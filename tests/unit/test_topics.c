@@ -1020,6 +1020,33 @@ static void test_decoder_for_topic(void **state)
 	check_key(KSD_DECODER_NONE, NULL, true, "null");
 }
 
+/* Zero-length payloads, even at a NULL pointer, are truncated messages. */
+static void test_empty_payloads(void **state)
+{
+	(void)state;
+	sbuf b;
+	ksd_jw w = jw_into(&b);
+	assert_false(ksd_decode_value_json(CM, &w, NULL, -1, NULL, 0));
+	assert_string_equal(b.s, "{\"error\":\"truncated\",\"at\":0}");
+	w = jw_into(&b);
+	assert_false(ksd_decode_key_json(TS, &w, NULL, 0));
+	assert_string_equal(b.s, "{\"error\":\"truncated\",\"at\":0}");
+	w = jw_into(&b);
+	assert_false(ksd_control_json(&w, NULL, 0, NULL, 0));
+	assert_string_equal(b.s, "{\"error\":\"truncated\",\"at\":0}");
+	bb k = control_key(0, 4); /* a footer with an empty value */
+	w = jw_into(&b);
+	assert_false(ksd_control_json(&w, k.b, (int64_t)k.n, NULL, 0));
+	assert_string_equal(b.s, "{\"type\":\"SNAPSHOT_FOOTER\",\"error\":\"truncated\",\"at\":0}");
+	bb x = {.n = 0}; /* a group metadata value whose only member has empty bytes */
+	ksd_group_metadata g;
+	ksd_decode_err e;
+	assert_false(ksd_group_metadata_parse(NULL, 0, &g, &e));
+	ksd_offset_commit_value v;
+	assert_false(ksd_offset_commit_value_parse(x.b, 0, &v, &e));
+	assert_string_equal(e.what, "truncated");
+}
+
 /* --- real data --------------------------------------------------------------- */
 
 #define REALDATA "../shared/realdata"
@@ -1400,6 +1427,7 @@ int main(void)
 		cmocka_unit_test(test_control_markers),
 		cmocka_unit_test(test_control_kraft),
 		cmocka_unit_test(test_decoder_for_topic),
+		cmocka_unit_test(test_empty_payloads),
 		cmocka_unit_test(test_realdata),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
