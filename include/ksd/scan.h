@@ -109,6 +109,8 @@ typedef struct ksd_partition {
 	bool only_files;       /* the user named files, not the directory */
 	uint64_t file_bytes;   /* sum of file sizes in the dir (discovery) */
 	uint64_t disk_bytes;   /* allocated bytes (st_blocks), as du counts */
+	int64_t *snapshots;    /* producer snapshot offsets (<offset>.snapshot), unsorted */
+	size_t nsnapshots;
 	ksd_findings findings;
 	struct ksd_logdir *logdir;
 } ksd_partition;

@@ -212,6 +212,17 @@ static ksd_segment *segment_get(ksd_partition *p, int64_t base)
 	return s;
 }
 
+/* Producer snapshots are checked by pass 2 (§3.1). */
+static bool partition_note_snapshot(ksd_partition *p, int64_t offset)
+{
+	int64_t *v = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof *v);
+	if (!v)
+		return false;
+	p->snapshots = v;
+	v[p->nsnapshots++] = offset;
+	return true;
+}
+
 /* Records one file of a partition dir; false only on out-of-memory. */
 static bool partition_note_file(ksd_partition *p, const char *name, uint64_t size)
 {
@@ -245,6 +256,8 @@ static bool partition_note_file(ksd_partition *p, const char *name, uint64_t siz
 		s->has_timeindex |= fn.kind == KSD_FILE_TIMEINDEX;
 		s->has_txnindex |= fn.kind == KSD_FILE_TXNINDEX;
 		return true;
+	case KSD_FILE_SNAPSHOT:
+		return partition_note_snapshot(p, fn.offset);
 	default:
 		return true;
 	}

@@ -1,8 +1,9 @@
 /*
  * Pass 2: one partition, from the segment ranges pass 1 established.
  *
- * Reports segment-overlap and cleaner-map-overflow.  Establishes nothing
- * for later passes.
+ * Reports segment-overlap, cleaner-map-overflow and snapshot-corrupt (the
+ * producer state snapshots, read whole into the worker's buffer).
+ * Establishes nothing for later passes.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -282,8 +283,72 @@ static void check_cleaner(const ksd_config *cfg, ksd_worker *w, ksd_partition *p
 	}
 }
 
+/* --- producer snapshots ------------------------------------------------- */
+
+static int offset_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static char *snapshot_path(const ksd_partition *p, int64_t offset)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%020" PRId64 ".snapshot", offset);
+	return ksd_path_join(p->path, name);
+}
+
+enum { SNAP_UNREAD = -1, SNAP_REJECTED = 0, SNAP_VALID = 1, SNAP_ACCEPTED_ODD = 2 };
+
+/* Unreadable files and files above the read cap are left alone. */
+static int snapshot_state(ksd_worker *w, const char *path, ksd_file_image *im)
+{
+	if (!path || ksd_file_load(path, KSD_FILE_READ_CAP, &w->ix[0], im) != KSD_OK ||
+	    im->capped || im->len != im->file_size)
+		return SNAP_UNREAD;
+	ksd_snapshot_info si;
+	ksd_snapshot_status st = ksd_snapshot_parse(im->data, im->len, &si);
+	return st == KSD_SNAP_OK ? SNAP_VALID : si.kafka_accepts ? SNAP_ACCEPTED_ODD : SNAP_REJECTED;
+}
+
+/*
+ * ProducerStateManager.loadFromSnapshot tries the newest snapshot first and
+ * falls back to older ones, deleting each it cannot read; what a bad one
+ * costs depends on what is left below it.
+ */
+void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
+{
+	if (p->nsnapshots == 0)
+		return;
+	qsort(p->snapshots, p->nsnapshots, sizeof *p->snapshots, offset_cmp);
+	signed char *state = malloc(p->nsnapshots);
+	if (!state)
+		return;
+	ksd_file_image im;
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		char *path = snapshot_path(p, p->snapshots[i]);
+		state[i] = (signed char)snapshot_state(w, path, &im);
+		free(path);
+	}
+	bool clean = ksd_logdir_clean_shutdown(p);
+	unsigned valid_below = 0;
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		char *path = snapshot_path(p, p->snapshots[i]);
+		ksd_snapshot_ctx ctx = {path, p->snapshots[i], i + 1 == p->nsnapshots, valid_below,
+					clean};
+		/* Reload: the buffer holds only the last file read. */
+		bool news = state[i] == SNAP_REJECTED || state[i] == SNAP_ACCEPTED_ODD;
+		if (news && path && ksd_file_load(path, KSD_FILE_READ_CAP, &w->ix[0], &im) == KSD_OK)
+			ksd_check_snapshot(&ctx, &im, &p->findings);
+		valid_below += state[i] == SNAP_VALID || state[i] == SNAP_ACCEPTED_ODD;
+		free(path);
+	}
+	free(state);
+}
+
 void ksd_pass_partition(const ksd_config *cfg, ksd_worker *w, ksd_partition *p)
 {
+	ksd_check_partition_snapshots(w, p);
 	if (p->nsegments == 0)
 		return;
 	check_overlap(cfg, p);

@@ -5,7 +5,10 @@
  * batch and record counts, max timestamp, and where (if anywhere) the bytes
  * stop being what the broker's recovery would accept.  Reports crc-mismatch,
  * torn-tail, preallocated-tail, corrupt-entry, offset-overflow and
- * base-offset-mismatch.
+ * base-offset-mismatch; and for the segment's indexes index-corrupt,
+ * timeindex-corrupt, txnindex-corrupt and index-preallocated: the offset and
+ * time index are joined with the walk batch by batch (ksd/files.h), the
+ * transaction index is checked after it, against the offsets it found.
  *
  * The walk applies the broker's own order of tests (FileLogInputStream
  * .nextBatch, then ensureValid): end of data, size < 14, entry past EOF,
@@ -14,11 +17,13 @@
  * passes its CRC, so the report can say how much valid data recovery would
  * throw away.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ksd/batch.h"
 #include "ksd/cursor.h"
@@ -45,6 +50,7 @@ typedef struct walk {
 	ssize_t first_damage_finding; /* index in findings, -1 none */
 	uint64_t beyond_bytes, beyond_batches, beyond_records;
 	int64_t beyond_first, beyond_last;
+	ksd_index_verifier *ixv; /* never NULL during the walk */
 } walk;
 
 static ksd_findings *walk_findings(walk *w)
@@ -273,6 +279,9 @@ static void walk_entries(walk *w)
 			report_crc_mismatch(w, &ev.batch, ev.computed_crc);
 		check_offsets(w, &ev.batch);
 		account_batch(w, &ev.batch, !ev.crc_checked || ev.crc_valid);
+		/* Two comparisons unless an index entry is due here. */
+		ksd_ixv_batch(w->ixv, ev.batch.position, ev.batch.entry_len, ev.batch.base_offset,
+			      ev.batch.last_offset, ev.batch.max_timestamp, ev.batch.magic);
 		if ((w->seg->batches & 255) == 0)
 			progress(w);
 	}
@@ -281,8 +290,18 @@ static void walk_entries(walk *w)
 void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
 		      ksd_segment *seg, uint64_t *bytes_done)
 {
+	ksd_walk_segment_ixv(cfg, src, p, seg, bytes_done, NULL);
+}
+
+void ksd_walk_segment_ixv(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
+			  ksd_segment *seg, uint64_t *bytes_done, ksd_index_verifier *ixv)
+{
 	walk w;
+	ksd_index_verifier idle;
 	memset(&w, 0, sizeof w);
+	if (!ixv)
+		ksd_ixv_init(&idle, seg->base_offset, NULL, NULL, NULL, NULL);
+	w.ixv = ixv ? ixv : &idle;
 	w.cfg = cfg;
 	w.src = *src;
 	w.part = p;
@@ -299,6 +318,8 @@ void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
 	seg->valid_bytes = w.src.size;
 	walk_entries(&w);
 	summarize_damage(&w);
+	if (ixv)
+		ksd_ixv_finish(ixv, w.src.size);
 	w.pos = w.src.size;
 	progress(&w);
 	*src = w.src; /* buffer position and errno */
@@ -306,11 +327,181 @@ void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
 	seg->io_errno = src->saved_errno;
 }
 
-void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
-		      ksd_segment *seg, uint64_t *bytes_done)
+/* --- the segment's indexes ---------------------------------------------- */
+
+bool ksd_segment_is_active(const ksd_partition *p, const ksd_segment *seg)
 {
-	if (!seg->log_path)
+	for (size_t i = p->nsegments; i-- > 0;)
+		if (p->segments[i].log_path)
+			return &p->segments[i] == seg;
+	return false;
+}
+
+/* A single named file: active when no later .log sits beside it. */
+static bool only_file_is_active(const ksd_segment *seg)
+{
+	const char *slash = strrchr(seg->log_path, '/');
+	char *dir = slash ? strndup(seg->log_path, slash > seg->log_path
+				    ? (size_t)(slash - seg->log_path) : 1) : strdup(".");
+	DIR *d = dir ? opendir(dir) : NULL;
+	bool later = false;
+	struct dirent *e;
+	while (d && !later && (e = readdir(d)) != NULL) {
+		ksd_file_name fn = ksd_classify_file(e->d_name);
+		later = fn.kind == KSD_FILE_LOG && fn.state == KSD_STATE_LIVE &&
+			fn.offset > seg->base_offset;
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return !later;
+}
+
+static bool logdir_has(const ksd_partition *p, const char *name)
+{
+	if (!p->logdir || !p->logdir->path)
+		return false;
+	char *path = ksd_path_join(p->logdir->path, name);
+	struct stat st;
+	bool ok = path && stat(path, &st) == 0;
+	free(path);
+	return ok;
+}
+
+bool ksd_logdir_clean_shutdown(const ksd_partition *p)
+{
+	return logdir_has(p, ".kafka_cleanshutdown");
+}
+
+/*
+ * LogLoader.recoverLog: after an unclean shutdown every segment from the
+ * one holding the recovery point on is recovered; a partition missing from
+ * the checkpoint (or an unreadable one, which Kafka ignores) starts at 0.
+ * The KRaft metadata log is opened with recoveryPoint 0 and
+ * lastShutdownClean false (KafkaMetadataLog): recovered at every start.
+ */
+static bool recovered_at_startup(const ksd_partition *p, const ksd_segment *seg, bool clean)
+{
+	if (strcmp(p->name.topic, "__cluster_metadata") == 0)
+		return true;
+	if (!seg->has_index)
+		return true; /* LogLoader: a missing .index recovers the segment */
+	if (clean || !p->logdir)
+		return false;
+	int64_t rp = -1;
+	char *cp = ksd_path_join(p->logdir->path, "recovery-point-offset-checkpoint");
+	if (cp)
+		rp = ksd_checkpoint_lookup(cp, p->name.topic, p->name.partition);
+	free(cp);
+	if (rp < 0)
+		rp = 0;
+	const ksd_segment *next = NULL;
+	for (size_t i = 0; i < p->nsegments; i++)
+		if (p->segments[i].base_offset > seg->base_offset && p->segments[i].log_path &&
+		    (!next || p->segments[i].base_offset < next->base_offset))
+			next = &p->segments[i];
+	return !next || next->base_offset > rp;
+}
+
+void ksd_segment_index_ctx(const ksd_config *cfg, const ksd_partition *p,
+			   const ksd_segment *seg, const char *path, ksd_index_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->path = path;
+	ctx->kafka_version = cfg->kafka_version;
+	ctx->magic_mask = seg->magic_mask;
+	ctx->has_timeindex = seg->has_timeindex;
+	ctx->active = p->only_files ? only_file_is_active(seg) : ksd_segment_is_active(p, seg);
+	ctx->log_empty = seg->log_size == 0;
+	ctx->compacted = p->compacted;
+	ctx->clean_shutdown = ksd_logdir_clean_shutdown(p);
+	ctx->broker_running = p->logdir && p->logdir->lock_state == 1;
+	ctx->rebuilt_at_startup = recovered_at_startup(p, seg, ctx->clean_shutdown);
+}
+
+/* <base>.log -> <base><suffix>, malloc'ed. */
+static char *sibling_path(const char *log_path, const char *suffix)
+{
+	size_t n = strlen(log_path);
+	if (n < 4 || strcmp(log_path + n - 4, ".log") != 0)
+		return NULL;
+	size_t sl = strlen(suffix);
+	char *p = malloc(n - 4 + sl + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, log_path, n - 4);
+	memcpy(p + n - 4, suffix, sl + 1);
+	return p;
+}
+
+typedef struct seg_index {
+	ksd_index_kind kind;
+	char *path;
+	ksd_file_image im;
+	ksd_index_analysis a;
+	bool loaded;
+} seg_index;
+
+static void index_load(seg_index *x, const ksd_segment *seg, ksd_index_kind kind,
+		       ksd_bytes *buf, int64_t log_last_offset)
+{
+	static const char *const suffix[] = {".index", ".timeindex", ".txnindex"};
+	memset(x, 0, sizeof *x);
+	x->kind = kind;
+	x->path = sibling_path(seg->log_path, suffix[kind]);
+	/* Unreadable or vanished (a running broker deletes and renames):
+	 * nothing to check; missing indexes are another check's business. */
+	if (!x->path || ksd_file_load(x->path, KSD_FILE_READ_CAP, buf, &x->im) != KSD_OK)
 		return;
+	x->loaded = true;
+	ksd_index_analyze(kind, seg->base_offset, &x->im, log_last_offset, &x->a);
+}
+
+/* After an I/O error the walk did not see every batch: drop what the
+ * join concluded and keep the file-only rules. */
+static void drop_join_results(ksd_index_analysis *a)
+{
+	for (unsigned r = KSD_IXR_NOT_BATCH_START; r < KSD_IXR__COUNT; r++)
+		memset(&a->issue[r], 0, sizeof a->issue[r]);
+	a->verified = false;
+}
+
+/*
+ * Every offset from the base to the last one is a record: nothing was
+ * compacted away.  Cleaned segments can keep time-index entries that name
+ * removed batches with their timestamps (seen in a Kafka 4.x
+ * __consumer_offsets segment: an entry for offset 20 in a segment whose
+ * batches are 23 and 24), so the time index is joined with the log only
+ * for dense segments.
+ */
+static bool segment_is_dense(const ksd_segment *s)
+{
+	return s->records_exact && s->first_offset == s->base_offset &&
+	       s->last_offset >= s->first_offset &&
+	       s->records == (uint64_t)(s->last_offset - s->base_offset) + 1;
+}
+
+static void index_report(const ksd_config *cfg, ksd_partition *p, ksd_segment *seg,
+			 seg_index *x)
+{
+	if (!x->loaded)
+		return;
+	if (!seg->walked || (x->kind == KSD_INDEX_TIME && !segment_is_dense(seg)))
+		drop_join_results(&x->a);
+	if (!ksd_index_has_news(&x->a))
+		return;
+	ksd_findings *f = ksd_segment_findings(cfg, seg);
+	if (!f)
+		return;
+	ksd_index_ctx ctx;
+	ksd_segment_index_ctx(cfg, p, seg, x->path, &ctx);
+	ksd_index_report(&x->a, &ctx, f);
+}
+
+/* Opens the .log and walks it, feeding the verifier. */
+static void walk_log(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p, ksd_segment *seg,
+		     uint64_t *bytes_done, ksd_index_verifier *ixv)
+{
 	/* mmap only while no broker can truncate the file under us (SIGBUS). */
 	bool full = cfg->level >= KSD_LEVEL_CRC;
 	ksd_io_mode mode = cfg->io_mode;
@@ -326,6 +517,37 @@ void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
 	 * than mapping, whose fault-around touches the whole file anyway). */
 	if (!full)
 		src.readahead = KSD_SPARSE_READAHEAD;
-	ksd_walk_segment(cfg, &src, p, seg, bytes_done);
+	ksd_walk_segment_ixv(cfg, &src, p, seg, bytes_done, ixv);
 	ksd_source_close(&src);
+}
+
+void ksd_pass_segment(const ksd_config *cfg, ksd_worker *wk, ksd_partition *p,
+		      ksd_segment *seg, uint64_t *bytes_done)
+{
+	if (!seg->log_path)
+		return;
+	seg_index oix, tix, xix;
+	memset(&oix, 0, sizeof oix);
+	memset(&tix, 0, sizeof tix);
+	if (seg->has_index)
+		index_load(&oix, seg, KSD_INDEX_OFFSET, &wk->ix[0], -1);
+	if (seg->has_timeindex)
+		index_load(&tix, seg, KSD_INDEX_TIME, &wk->ix[1], -1);
+	ksd_index_verifier ixv;
+	ksd_ixv_init(&ixv, seg->base_offset, oix.loaded ? &oix.im : NULL, &oix.a,
+		     tix.loaded ? &tix.im : NULL, &tix.a);
+	walk_log(cfg, wk, p, seg, bytes_done, &ixv);
+	if (seg->io_errno)
+		goto out; /* an operational error; its indexes prove nothing */
+	index_report(cfg, p, seg, &oix);
+	index_report(cfg, p, seg, &tix);
+	if (seg->has_txnindex) {
+		/* The offset index's buffer is free again. */
+		index_load(&xix, seg, KSD_INDEX_TXN, &wk->ix[0], seg->walked ? seg->last_offset : -1);
+		index_report(cfg, p, seg, &xix);
+		free(xix.path);
+	}
+out:
+	free(oix.path);
+	free(tix.path);
 }

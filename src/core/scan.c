@@ -25,6 +25,8 @@ ksd_err ksd_worker_init(ksd_worker *w)
 void ksd_worker_free(ksd_worker *w)
 {
 	ksd_readbuf_free(&w->rb);
+	ksd_bytes_free(&w->ix[0]);
+	ksd_bytes_free(&w->ix[1]);
 	if (w->decoder)
 		ksd_decoder_free(w->decoder);
 	w->decoder = NULL;
@@ -73,6 +75,7 @@ static void partition_free(ksd_partition *p)
 		}
 	}
 	free(p->segments);
+	free(p->snapshots);
 	free(p->path);
 	free(p->dir_name);
 	ksd_findings_free(&p->findings);

@@ -5,13 +5,17 @@
 #define KSD_SCAN_INTERNAL_H
 
 #include "ksd/codec.h"
+#include "ksd/files.h"
 #include "ksd/scan.h"
 #include "ksd/source.h"
 
-/* Per-worker scratch: reused buffers so steady state allocates nothing. */
+/* Per-worker scratch: reused buffers so steady state allocates nothing.
+ * ix[0] holds a segment's .index (later its .txnindex, or a producer
+ * snapshot in pass 2), ix[1] its .timeindex, for the whole walk. */
 typedef struct ksd_worker {
 	ksd_readbuf rb;
 	ksd_decoder *decoder;
+	ksd_bytes ix[2];
 } ksd_worker;
 
 ksd_err ksd_worker_init(ksd_worker *w);
@@ -32,6 +36,27 @@ void ksd_pass_segment(const ksd_config *cfg, ksd_worker *w, ksd_partition *p,
 /* Pass 1 over an open source (memory sources for tests and fuzzing). */
 void ksd_walk_segment(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
 		      ksd_segment *seg, uint64_t *bytes_done);
+/* The same, feeding every batch to an index verifier (may be NULL). */
+void ksd_walk_segment_ixv(const ksd_config *cfg, ksd_source *src, ksd_partition *p,
+			  ksd_segment *seg, uint64_t *bytes_done, ksd_index_verifier *ixv);
+
+/*
+ * What the broker will do with a segment at its next start (§2.6, §5.1),
+ * for grading index findings: whether the log dir was shut down cleanly,
+ * and whether this segment is recovered anyway (unclean shutdown and at or
+ * above the recovery point, a missing .index, or the KRaft metadata log,
+ * which is recovered at every start).  Reads the log dir's marker and
+ * recovery-point checkpoint, so call it only when there is a finding.
+ */
+void ksd_segment_index_ctx(const ksd_config *cfg, const ksd_partition *p,
+			   const ksd_segment *seg, const char *path, ksd_index_ctx *ctx);
+/* The partition's last segment with a .log (its active segment). */
+bool ksd_segment_is_active(const ksd_partition *p, const ksd_segment *seg);
+/* True when the log dir holds .kafka_cleanshutdown. */
+bool ksd_logdir_clean_shutdown(const ksd_partition *p);
+
+/* Pass 2: a partition's producer snapshots (snapshot-corrupt). */
+void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p);
 
 /* Pass 2: one partition, after all its segments went through pass 1. */
 void ksd_pass_partition(const ksd_config *cfg, ksd_worker *w, ksd_partition *p);
