@@ -41,9 +41,10 @@ static const cli_cmd offsets_cmd = {
 	"marker follows (aborted ones never), old and KIP-848 records both handled.\n"
 	"Each group is checked against the partition Java's String.hashCode maps\n"
 	"it to (Utils.abs(hash) % N); a group found elsewhere is flagged.",
-	"--csv prints topic,partition,offset when one group is selected and\n"
-	"group,topic,partition,offset for several, the two formats\n"
-	"kafka-consumer-groups --reset-offsets --from-file accepts.\n\n"
+	"--csv prints topic,partition,offset when exactly one --group is given and\n"
+	"group,topic,partition,offset otherwise: the formats\n"
+	"kafka-consumer-groups --reset-offsets --from-file reads with one --group\n"
+	"and with several --group or --all-groups.\n\n"
 	"Exit status: 0 ok, 4 misplaced groups or undecodable records, 8 a path could\n"
 	"not be read, 16 usage error.\n",
 	offsets_opts,
@@ -147,24 +148,15 @@ static void csv_field(const char *s)
 	putchar('"');
 }
 
-static size_t distinct_groups(const ksd_committed *c, size_t n, const offsets_state *st)
-{
-	size_t groups = 0;
-	const char *last = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!in_list(st->groups, st->ngroups, c[i].group) ||
-		    !in_list(st->topics, st->ntopics, c[i].topic))
-			continue;
-		if (!last || strcmp(last, c[i].group) != 0)
-			groups++;
-		last = c[i].group;
-	}
-	return groups;
-}
-
+/*
+ * kafka-consumer-groups reads (and --export writes) topic,partition,offset
+ * only when exactly one --group is given (isSingleGroupQuery); with several
+ * --group options or --all-groups it expects group,topic,partition,offset.
+ * So the form follows the --group options, not how many groups have offsets.
+ */
 static void print_csv(const ksd_committed *c, size_t n, const offsets_state *st)
 {
-	bool with_group = distinct_groups(c, n, st) > 1;
+	bool with_group = st->ngroups != 1;
 	for (size_t i = 0; i < n; i++) {
 		if (!in_list(st->groups, st->ngroups, c[i].group) ||
 		    !in_list(st->topics, st->ntopics, c[i].topic))

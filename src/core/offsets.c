@@ -498,8 +498,11 @@ static void compact(ksd_offsets *o)
 			o->c[w++] = o->c[i];
 	}
 	o->n = w;
-	qsort(o->c, o->n, sizeof *o->c, committed_cmp);
-	qsort(o->groups, o->ngroups, sizeof *o->groups, group_cmp);
+	/* qsort's pointer must not be NULL, even for 0 elements (C11 7.22.5) */
+	if (o->n > 1)
+		qsort(o->c, o->n, sizeof *o->c, committed_cmp);
+	if (o->ngroups > 1)
+		qsort(o->groups, o->ngroups, sizeof *o->groups, group_cmp);
 	/* Indexes moved: rebuild the map for any later load. */
 	free(o->map.slots);
 	memset(&o->map, 0, sizeof o->map);
