@@ -277,6 +277,11 @@ static inline void ksd_ixv_batch(ksd_index_verifier *v, uint64_t position, uint6
 		v->max_ts = max_timestamp;
 }
 
+/* The walk skipped damaged bytes up to `upto` (or to the end): entries
+ * pointing into them say nothing about the index (the log finding does),
+ * so they are passed over without a verdict. */
+void ksd_ixv_skip(ksd_index_verifier *v, uint64_t upto);
+
 /* Ends the join: entries not reached lie past the end of the log's data
  * (the end of the last batch seen); `file_size` is quoted in findings. */
 void ksd_ixv_finish(ksd_index_verifier *v, uint64_t file_size);

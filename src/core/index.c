@@ -466,6 +466,18 @@ void ksd_ixv_batch_slow(ksd_index_verifier *v, uint64_t position, uint64_t entry
 	v->max_ts = max_ts;
 }
 
+void ksd_ixv_skip(ksd_index_verifier *v, uint64_t upto)
+{
+	if (!v->oa)
+		return;
+	v->o_open = false;
+	while (v->gate_pos < upto) {
+		v->o_next++;
+		load_offset_gate(v);
+	}
+	update_offset_gate(v);
+}
+
 void ksd_ixv_finish(ksd_index_verifier *v, uint64_t file_size)
 {
 	if (v->oa) {

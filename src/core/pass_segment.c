@@ -273,6 +273,8 @@ static void walk_entries(walk *w)
 		w->pos = r.pos;
 		if (k == KSD_LR_CORRUPT) {
 			report_entry_damage(w, &ev);
+			/* Index entries into the damage are the log's problem. */
+			ksd_ixv_skip(w->ixv, ev.resume_at >= 0 ? (uint64_t)ev.resume_at : UINT64_MAX);
 			continue;
 		}
 		if (ev.crc_checked && !ev.crc_valid)

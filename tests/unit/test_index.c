@@ -382,6 +382,26 @@ static void test_entry_past_the_end(void **state)
 	built_free(&b);
 }
 
+/* An entry pointing at a batch the walk found damaged is the log's
+ * finding (corrupt-entry), not the index's. */
+static void test_entry_into_damage_is_skipped(void **state)
+{
+	(void)state;
+	built b;
+	verified v;
+	build(&b, 0, 1000, false, false);
+	uint8_t *log = malloc(b.g.log.len);
+	assert_non_null(log);
+	memcpy(log, b.g.log.data, b.g.log.len);
+	put32(log + 6 * BATCH_BYTES + 8, 5); /* batch 6: size field 5 < 14 */
+	verify(&v, &b, 0, log, b.g.log.len);
+	assert_int_equal(v.segs[0].first_damage, 6 * BATCH_BYTES);
+	assert_int_equal(issues(&v.oa), 0);
+	verified_free(&v);
+	free(log);
+	built_free(&b);
+}
+
 static void test_key_below_batch(void **state)
 {
 	(void)state;
@@ -797,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_negative_entry),
 		cmocka_unit_test(test_entry_inside_a_batch),
 		cmocka_unit_test(test_entry_past_the_end),
+		cmocka_unit_test(test_entry_into_damage_is_skipped),
 		cmocka_unit_test(test_key_below_batch),
 		cmocka_unit_test(test_key_above_append),
 		cmocka_unit_test(test_legacy_wrappers),
