@@ -123,12 +123,10 @@ static const char *behaviour_text(behaviour b, unsigned regime, bool plural)
 {
 	switch (b) {
 	case B_ABORT:
-		return "aborts startup (the sanity check's require fails: \"Corrupt index found\")";
+		return "aborts startup (sanity check: \"Corrupt index found\")";
 	case B_REBUILD:
-		return plural ? "delete the index files and rebuild them by recovering the segment "
-				"(the sanity check fails)"
-			      : "deletes the index files and rebuilds them by recovering the segment "
-				"(the sanity check fails)";
+		return plural ? "fail its sanity check and rebuild the indexes by recovering the segment"
+			      : "fails its sanity check and rebuilds the indexes by recovering the segment";
 	case B_NOT_READ:
 		return plural ? "do not read time indexes (0.10.1+, KIP-33)"
 			      : "does not read time indexes (0.10.1+, KIP-33)";
@@ -246,14 +244,14 @@ static ksd_severity cap_for_state(const ksd_index_ctx *ctx, ksd_severity s, bool
 {
 	note[0] = '\0';
 	if (ctx->broker_running && ctx->active) {
-		snprintf(note, len, " A broker holds this log dir's lock and is writing this "
-			 "segment: its index is expected to be preallocated and moving.");
+		snprintf(note, len, " A running broker holds the log dir's lock and writes this "
+			 "segment: its indexes are preallocated and moving.");
 		return prealloc ? KSD_SEV_INFO : sev_min(s, KSD_SEV_WARNING);
 	}
 	if (ctx->rebuilt_at_startup) {
 		snprintf(note, len, " The broker recovers this segment at its next start anyway "
-			 "(no clean shutdown and at or above the recovery point, or the KRaft "
-			 "metadata log), which rebuilds its indexes.");
+			 "(unclean shutdown at or above the recovery point, a missing .index, or "
+			 "the KRaft metadata log), rebuilding its indexes.");
 		return prealloc ? KSD_SEV_INFO : sev_min(s, KSD_SEV_WARNING);
 	}
 	return s;
