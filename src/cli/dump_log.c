@@ -335,9 +335,13 @@ int dump_path(dump_ctx *d, const char *path)
 	ksd_file_name fn = ksd_classify_file(leaf);
 	switch (fn.kind) {
 	case KSD_FILE_LOG:
+		if (d->o.verify_index_only || d->o.index_sanity)
+			return dump_other_file(d, path, fn.kind);
 		return dump_log_window(d, path, 0, 0, fn.offset, "log");
 	case KSD_FILE_KRAFT_SNAPSHOT:
-		return dump_log_window(d, path, 0, 0, -1, "kraft-snapshot");
+		/* Operators confuse producer .snapshot and KRaft .checkpoint files:
+		 * let the content decide (dump_other_file sniffs it). */
+		return dump_other_file(d, path, fn.kind);
 	case KSD_FILE_BOOTSTRAP_CHECKPOINT:
 		return dump_log_window(d, path, 0, 0, -1, "bootstrap-checkpoint");
 	default:

@@ -386,20 +386,29 @@ static void apply_record(ksd_offsets *o, const ksd_batch *b, const ksd_record *r
 		set_value(c, &v, b->base_offset, found_in, false);
 }
 
+/*
+ * The coordinator reads only the marker's key (ControlRecordType.parse) and
+ * drops the producer's pending commits on any control record, applying
+ * them first when it is a COMMIT.
+ */
 static void apply_control(ksd_offsets *o, const ksd_batch *b, const ksd_record *r)
 {
-	ksd_control ctl;
-	ksd_decode_err err;
 	pending *p = pending_for(o, b->producer_id, false);
-	if (!ksd_control_parse(r->key, r->key_len, r->value, r->value_len, &ctl, &err)) {
+	if (r->key_len < 4) {
 		o->st.decode_errors++;
 		return;
 	}
-	if (!p || (ctl.type != KSD_CONTROL_COMMIT && ctl.type != KSD_CONTROL_ABORT))
+	int16_t version = (int16_t)(r->key[0] << 8 | r->key[1]);
+	int16_t type = (int16_t)(r->key[2] << 8 | r->key[3]);
+	if (version < 0) {
+		o->st.decode_errors++;
 		return;
-	if (ctl.type == KSD_CONTROL_COMMIT) {
+	}
+	if (!p)
+		return;
+	if (type == KSD_CONTROL_COMMIT) {
 		apply_commit_marker(o, p);
-	} else {
+	} else if (type == KSD_CONTROL_ABORT) {
 		for (size_t i = 0; i < p->n; i++)
 			o->st.txn_commits_aborted += p->v[i].offset != DELETED;
 	}
