@@ -606,7 +606,11 @@ void ksd_index_report(const ksd_index_analysis *a, const ksd_index_ctx *ctx, ksd
 		else
 			report_rule(a, ctx, (ksd_index_rule)r, out);
 	}
-	if (a->zero_slots && a->kind != KSD_INDEX_TXN)
+	/* The active segment of a running broker, or of one that crashed (its
+	 * recovery rebuilds the indexes), is preallocated by design: a finding
+	 * per partition would only bury the real ones. */
+	bool expected = ctx->active && (ctx->broker_running || ctx->rebuilt_at_startup);
+	if (a->zero_slots && a->kind != KSD_INDEX_TXN && !expected)
 		report_preallocated(a, ctx, out);
 }
 

@@ -255,10 +255,30 @@ def preallocated_time_index_after_clean_shutdown():
     # 2.2 rebuilds it at startup (last timestamp 0 < first)
     rc, doc, _, _ = run("scan", "--json", "--kafka-version", "2.2.0", root)
     assert codes(doc) == [("index-preallocated", "info")], codes(doc)
-    # without .kafka_cleanshutdown the active segment is recovered anyway
+    # without .kafka_cleanshutdown (a crash) the active segment is recovered
+    # anyway: a preallocated index there is normal, not a finding
     os.unlink(os.path.join(root, ".kafka_cleanshutdown"))
     rc, doc, _, _ = run("scan", "--json", root)
-    assert codes(doc) == [("index-preallocated", "info")], codes(doc)
+    assert rc == 0 and codes(doc) == [], codes(doc)
+
+
+@test
+def preallocated_inactive_index_below_the_recovery_point_after_a_crash():
+    root = tree()
+    first = segments(root, "events-0")[0]
+    os.truncate(seg(root, "events-0", first, ".timeindex"), PREALLOC_TIMEINDEX)
+    os.unlink(os.path.join(root, ".kafka_cleanshutdown"))
+    # the recovery point (log end) lies above segment 0: not recovered
+    rc, doc, _, _ = run("scan", "--json", "--kafka-version", "3.7.0", root)
+    assert rc == 4 and codes(doc) == [("index-preallocated", "error")], (rc, codes(doc))
+    assert only(doc, "index-preallocated")["rebuilt_at_startup"] is False
+    # with the recovery point at 0 it is recovered: info
+    cp = os.path.join(root, "recovery-point-offset-checkpoint")
+    lines = open(cp).read().splitlines()
+    lines = [l if not l.startswith("events 0 ") else "events 0 0" for l in lines]
+    open(cp, "w").write("\n".join(lines) + "\n")
+    rc, doc, _, _ = run("scan", "--json", "--kafka-version", "3.7.0", root)
+    assert rc == 0 and codes(doc) == [("index-preallocated", "info")], (rc, codes(doc))
     assert only(doc, "index-preallocated")["rebuilt_at_startup"] is True
 
 
