@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ksd/batch.h"
 #include "ksd/error.h"
 #include "ksd/kversion.h"
 #include "ksd/names.h"
@@ -221,7 +222,9 @@ unsigned ksd_index_regimes(const ksd_kversion *v, uint32_t magic_mask, bool has_
  * Pass 1 walks batches in file order; offset-index entries are sorted by
  * position and time-index entries by offset, so both can be joined with the
  * walk in one pass and no allocation.  The walk calls ksd_ixv_batch for
- * every batch it parses; while no entry is due that costs two comparisons.
+ * every batch it parses, with what it already tracks (the previous batches'
+ * largest last offset and timestamp); while no entry is due that is one
+ * branch on two comparisons and no state change.
  * ------------------------------------------------------------------- */
 typedef struct ksd_index_verifier {
 	int64_t base_offset;
@@ -242,10 +245,6 @@ typedef struct ksd_index_verifier {
 	int64_t t_ts;
 	/* min(t_off, open key): a batch reaching it takes the slow path */
 	int64_t gate_off;
-	/* the walk so far */
-	int64_t prev_last;      /* last offset of the previous batch, or base - 1 */
-	int64_t max_ts;         /* max timestamp through the previous batch */
-	uint64_t log_end;       /* end of the last batch seen */
 } ksd_index_verifier;
 
 /* Either image/analysis pair may be NULL.  The analyses must come from
@@ -254,27 +253,21 @@ void ksd_ixv_init(ksd_index_verifier *v, int64_t base_offset,
 		  const ksd_file_image *oim, ksd_index_analysis *oa,
 		  const ksd_file_image *tim, ksd_index_analysis *ta);
 
-void ksd_ixv_batch_slow(ksd_index_verifier *v, uint64_t position, uint64_t entry_len,
-			int64_t base_offset, int64_t last_offset, int64_t max_timestamp,
-			int magic);
+void ksd_ixv_batch_slow(ksd_index_verifier *v, const ksd_batch *b, int64_t prev_last,
+			int64_t prev_max_ts);
 
-/* One parsed batch of the walk, in file order.  For v0/v1 entries
- * base_offset is the entry's (last) offset: a wrapper's first offset is
- * unknown without decompressing, so the verifier treats such a batch as
- * covering (previous batch's last offset, last_offset]. */
-static inline void ksd_ixv_batch(ksd_index_verifier *v, uint64_t position, uint64_t entry_len,
-				 int64_t base_offset, int64_t last_offset,
-				 int64_t max_timestamp, int magic)
+/*
+ * One parsed batch of the walk, in file order.  prev_last / prev_max_ts:
+ * the largest last offset and max timestamp of the batches before it (-1
+ * when none).  For v0/v1 entries base_offset is the entry's (last) offset:
+ * a wrapper's first offset is unknown without decompressing, so the
+ * verifier takes such a batch as covering (prev_last, last_offset].
+ */
+static inline void ksd_ixv_batch(ksd_index_verifier *v, const ksd_batch *b, int64_t prev_last,
+				 int64_t prev_max_ts)
 {
-	if (position >= v->gate_pos || last_offset >= v->gate_off) {
-		ksd_ixv_batch_slow(v, position, entry_len, base_offset, last_offset,
-				   max_timestamp, magic);
-		return;
-	}
-	v->prev_last = last_offset;
-	v->log_end = position + entry_len;
-	if (max_timestamp > v->max_ts)
-		v->max_ts = max_timestamp;
+	if (b->position >= v->gate_pos || b->last_offset >= v->gate_off)
+		ksd_ixv_batch_slow(v, b, prev_last, prev_max_ts);
 }
 
 /* The walk skipped damaged bytes up to `upto` (or to the end): entries
@@ -282,9 +275,10 @@ static inline void ksd_ixv_batch(ksd_index_verifier *v, uint64_t position, uint6
  * so they are passed over without a verdict. */
 void ksd_ixv_skip(ksd_index_verifier *v, uint64_t upto);
 
-/* Ends the join: entries not reached lie past the end of the log's data
- * (the end of the last batch seen); `file_size` is quoted in findings. */
-void ksd_ixv_finish(ksd_index_verifier *v, uint64_t file_size);
+/* Ends the join: entries not reached lie past the end of the log's data.
+ * batches_end: the byte after the last batch the walk parsed; last_offset:
+ * the largest last offset it saw (-1 when none). */
+void ksd_ixv_finish(ksd_index_verifier *v, uint64_t batches_end, int64_t last_offset);
 
 /* ======================================================================
  * Producer state snapshots <offset>.snapshot (§3.1)

@@ -373,8 +373,6 @@ void ksd_ixv_init(ksd_index_verifier *v, int64_t base_offset,
 	v->oa = oim ? oa : NULL;
 	v->tim = tim;
 	v->ta = tim ? ta : NULL;
-	v->prev_last = base_offset > INT64_MIN ? base_offset - 1 : base_offset;
-	v->max_ts = INT64_MIN;
 	load_offset_gate(v);
 	load_time_gate(v);
 	update_offset_gate(v);
@@ -385,14 +383,14 @@ void ksd_ixv_init(ksd_index_verifier *v, int64_t base_offset,
  * batch reaching its key.  Since 2.0 the key is the append's last offset
  * (KAFKA-6530); an append can hold several batches (a follower's fetched
  * chunk, a cleaner's retained run), so any batch before the next entry may
- * carry it.
+ * carry it.  `reached`: the last offset of the last batch before that.
  */
-static void close_open_key(ksd_index_verifier *v)
+static void close_open_key(ksd_index_verifier *v, int64_t reached)
 {
 	if (!v->o_open)
 		return;
 	note(v->oa, KSD_IXR_KEY_ABOVE_APPEND, v->o_open_slot, v->o_open_key,
-	     (int64_t)v->o_open_pos, v->prev_last);
+	     (int64_t)v->o_open_pos, reached);
 	v->o_open = false;
 }
 
@@ -402,9 +400,9 @@ static void close_open_key(ksd_index_verifier *v)
  * above the first offset of the batch at that position.
  */
 static void join_offset_entry(ksd_index_verifier *v, uint64_t position, int64_t first,
-			      int64_t last)
+			      int64_t last, int64_t prev_last)
 {
-	close_open_key(v);
+	close_open_key(v, prev_last);
 	if (v->o_key < first) {
 		note(v->oa, KSD_IXR_KEY_BELOW_BATCH, v->o_next, v->o_key, (int64_t)position, first);
 	} else if (v->o_key > last) {
@@ -418,7 +416,7 @@ static void join_offset_entry(ksd_index_verifier *v, uint64_t position, int64_t 
 }
 
 static void advance_offset_index(ksd_index_verifier *v, uint64_t position, int64_t first,
-				 int64_t last)
+				 int64_t last, int64_t prev_last)
 {
 	/* Entries whose position the walk stepped over point inside a batch. */
 	while (v->gate_pos < position) {
@@ -428,7 +426,7 @@ static void advance_offset_index(ksd_index_verifier *v, uint64_t position, int64
 		load_offset_gate(v);
 	}
 	if (v->gate_pos == position)
-		join_offset_entry(v, position, first, last);
+		join_offset_entry(v, position, first, last, prev_last);
 	else if (v->o_open && last >= v->o_open_key)
 		v->o_open = false;
 }
@@ -448,22 +446,19 @@ static void advance_time_index(ksd_index_verifier *v, int64_t first, int64_t las
 	}
 }
 
-void ksd_ixv_batch_slow(ksd_index_verifier *v, uint64_t position, uint64_t entry_len,
-			int64_t base_offset, int64_t last_offset, int64_t max_timestamp,
-			int magic)
+void ksd_ixv_batch_slow(ksd_index_verifier *v, const ksd_batch *b, int64_t prev_last,
+			int64_t prev_max_ts)
 {
 	/* A v0/v1 wrapper's first offset is unknown without decompressing:
 	 * it covers everything after the previous batch. */
-	int64_t first = magic >= 2 ? base_offset : v->prev_last + 1;
-	int64_t max_ts = max_timestamp > v->max_ts ? max_timestamp : v->max_ts;
+	int64_t first = b->magic >= 2 ? b->base_offset
+				      : (prev_last < b->last_offset ? prev_last + 1 : b->last_offset);
+	int64_t max_ts = b->max_timestamp > prev_max_ts ? b->max_timestamp : prev_max_ts;
 	if (v->oa)
-		advance_offset_index(v, position, first, last_offset);
+		advance_offset_index(v, b->position, first, b->last_offset, prev_last);
 	if (v->ta)
-		advance_time_index(v, first, last_offset, max_ts);
+		advance_time_index(v, first, b->last_offset, max_ts);
 	update_offset_gate(v);
-	v->prev_last = last_offset;
-	v->log_end = position + entry_len;
-	v->max_ts = max_ts;
 }
 
 void ksd_ixv_skip(ksd_index_verifier *v, uint64_t upto)
@@ -478,23 +473,20 @@ void ksd_ixv_skip(ksd_index_verifier *v, uint64_t upto)
 	update_offset_gate(v);
 }
 
-void ksd_ixv_finish(ksd_index_verifier *v, uint64_t file_size)
+void ksd_ixv_finish(ksd_index_verifier *v, uint64_t batches_end, int64_t last_offset)
 {
 	if (v->oa) {
-		close_open_key(v);
+		close_open_key(v, last_offset);
 		for (; v->gate_pos != UINT64_MAX; v->o_next++, load_offset_gate(v)) {
-			if (v->gate_pos >= v->log_end)
-				note(v->oa, KSD_IXR_PAST_END, v->o_next, v->o_key, (int64_t)v->gate_pos,
-				     (int64_t)v->log_end);
-			else
-				note(v->oa, KSD_IXR_NOT_BATCH_START, v->o_next, v->o_key,
-				     (int64_t)v->gate_pos, (int64_t)file_size);
+			ksd_index_rule r = v->gate_pos >= batches_end ? KSD_IXR_PAST_END
+								      : KSD_IXR_NOT_BATCH_START;
+			note(v->oa, r, v->o_next, v->o_key, (int64_t)v->gate_pos, (int64_t)batches_end);
 		}
 		v->oa->verified = true;
 	}
 	if (v->ta) {
 		for (; v->t_off != INT64_MAX; v->t_next++, load_time_gate(v))
-			note(v->ta, KSD_IXR_PAST_END, v->t_next, v->t_off, v->t_ts, v->prev_last);
+			note(v->ta, KSD_IXR_PAST_END, v->t_next, v->t_off, v->t_ts, last_offset);
 		v->ta->verified = true;
 	}
 	v->gate_pos = UINT64_MAX;

@@ -51,6 +51,7 @@ typedef struct walk {
 	uint64_t beyond_bytes, beyond_batches, beyond_records;
 	int64_t beyond_first, beyond_last;
 	ksd_index_verifier *ixv; /* never NULL during the walk */
+	uint64_t batches_end;    /* the byte after the last batch parsed */
 } walk;
 
 static ksd_findings *walk_findings(walk *w)
@@ -98,6 +99,7 @@ static void account_batch(walk *w, const ksd_batch *b, bool crc_ok)
 		s->max_timestamp = b->max_timestamp;
 	s->magic_mask |= 1u << b->magic;
 	s->codec_mask |= 1u << b->codec;
+	w->batches_end = b->position + b->entry_len;
 	/* Damaged batches (the first one or later ones) are not "valid data
 	 * beyond" the damage. */
 	if (w->damaged && crc_ok) {
@@ -280,10 +282,10 @@ static void walk_entries(walk *w)
 		if (ev.crc_checked && !ev.crc_valid)
 			report_crc_mismatch(w, &ev.batch, ev.computed_crc);
 		check_offsets(w, &ev.batch);
+		/* Before accounting, the segment's last offset and max timestamp
+		 * are the previous batches'; one branch unless an entry is due. */
+		ksd_ixv_batch(w->ixv, &ev.batch, w->seg->last_offset, w->seg->max_timestamp);
 		account_batch(w, &ev.batch, !ev.crc_checked || ev.crc_valid);
-		/* Two comparisons unless an index entry is due here. */
-		ksd_ixv_batch(w->ixv, ev.batch.position, ev.batch.entry_len, ev.batch.base_offset,
-			      ev.batch.last_offset, ev.batch.max_timestamp, ev.batch.magic);
 		if ((w->seg->batches & 255) == 0)
 			progress(w);
 	}
@@ -321,7 +323,7 @@ void ksd_walk_segment_ixv(const ksd_config *cfg, ksd_source *src, ksd_partition 
 	walk_entries(&w);
 	summarize_damage(&w);
 	if (ixv)
-		ksd_ixv_finish(ixv, w.src.size);
+		ksd_ixv_finish(ixv, w.batches_end, seg->last_offset);
 	w.pos = w.src.size;
 	progress(&w);
 	*src = w.src; /* buffer position and errno */

@@ -171,13 +171,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ksd_index_verifier v;
 	ksd_ixv_init(&v, base, &oim, &oa, &tim, &ta);
+	int64_t prev_last = -1, prev_max = -1;
 	for (size_t i = 0; i < nb; i++) {
 		if (batches[i].skip)
 			ksd_ixv_skip(&v, batches[i].pos);
-		ksd_ixv_batch(&v, batches[i].pos, batches[i].len, batches[i].base, batches[i].last,
-			      batches[i].ts, batches[i].magic);
+		ksd_batch b;
+		memset(&b, 0, sizeof b);
+		b.position = batches[i].pos;
+		b.entry_len = batches[i].len;
+		b.base_offset = batches[i].base;
+		b.last_offset = batches[i].last;
+		b.max_timestamp = batches[i].ts;
+		b.magic = (int8_t)batches[i].magic;
+		ksd_ixv_batch(&v, &b, prev_last, prev_max);
+		prev_last = b.last_offset > prev_last ? b.last_offset : prev_last;
+		prev_max = b.max_timestamp > prev_max ? b.max_timestamp : prev_max;
 	}
-	ksd_ixv_finish(&v, nb ? batches[nb - 1].pos + batches[nb - 1].len : 0);
+	ksd_ixv_finish(&v, nb ? batches[nb - 1].pos + batches[nb - 1].len : 0, prev_last);
 	check(oa.verified && ta.verified);
 
 	check_analysis(&oa);
