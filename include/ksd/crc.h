@@ -20,7 +20,7 @@ uint32_t ksd_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 uint32_t ksd_crc32c_hw(uint32_t crc, const void *buf, size_t len);
 int ksd_crc32c_hw_available(void);
 
-/* CRC-32 IEEE (zlib's implementation). */
+/* CRC-32 IEEE (libdeflate's implementation). */
 uint32_t ksd_crc32(uint32_t crc, const void *buf, size_t len);
 
 #endif

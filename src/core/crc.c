@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -118,15 +118,10 @@ uint32_t ksd_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ksd_crc32c_sw(crc, buf, len);
 }
 
+/* libdeflate's CRC-32 (PCLMULQDQ folding where the CPU has it): 2.2x
+ * zlib's on 16 KiB batches, 6x on 300-byte v0/v1 messages (README, "Why
+ * libdeflate").  Same polynomial and conventions as java.util.zip.CRC32. */
 uint32_t ksd_crc32(uint32_t crc, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	/* zlib takes uInt lengths; feed large spans in pieces. */
-	while (len > 0) {
-		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-		crc = (uint32_t)crc32(crc, p, n);
-		p += n;
-		len -= n;
-	}
-	return crc;
+	return libdeflate_crc32(crc, buf, len);
 }
