@@ -158,6 +158,14 @@ test-docs: $(BIN)
 bench: all
 	@scripts/bench.sh
 
+# Codec throughput: the libraries vs ksd_decode vs deep record iteration.
+$(BUILD)/codec_bench: $(BUILD)/obj/tests/bench/codec_bench.o $(LIBKSD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+.PHONY: bench-codecs
+bench-codecs: $(BUILD)/codec_bench $(GEN)
+	@CODEC_BENCH=$(abspath $(BUILD)/codec_bench) KSD_GEN=$(abspath $(GEN)) scripts/bench-codecs.sh
+
 # --- install --------------------------------------------------------------
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
