@@ -62,6 +62,9 @@ GEN := $(BUILD)/ksd-gen
 .PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay test-docs test-xcheck \
         asan demo deps install uninstall clean fuzz bench docs
 .DEFAULT_GOAL := all
+# Keep object files of test and fuzz binaries (make would delete them as
+# intermediates and rebuild them on every run).
+.SECONDARY:
 
 all: $(BIN) $(GEN)
 

@@ -195,8 +195,10 @@ static size_t collect(const sizes_state *st, const ksd_logdir *ld, part_ref *par
 		topics[t].bytes += b;
 		topics[t].partitions++;
 	}
-	qsort(parts, n, sizeof *parts, part_cmp);
-	qsort(topics, *ntopics, sizeof *topics, topic_cmp);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(parts, n, sizeof *parts, part_cmp);
+	if (*ntopics > 1) /* qsort(NULL, 0) is undefined */
+		qsort(topics, *ntopics, sizeof *topics, topic_cmp);
 	return n;
 }
 

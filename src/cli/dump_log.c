@@ -234,7 +234,8 @@ static size_t list_segments(const char *dir, seg_file **out)
 		(*out)[n++].base = fn.offset;
 	}
 	closedir(dp);
-	qsort(*out, n, sizeof **out, seg_cmp);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(*out, n, sizeof **out, seg_cmp);
 	return n;
 }
 

@@ -310,7 +310,8 @@ static ksd_err add_partition_dir(ksd_scan *scan, ksd_logdir *ld, const char *pat
 		free(fp);
 	}
 	closedir(d);
-	qsort(p->segments, p->nsegments, sizeof *p->segments, segment_cmp);
+	if (p->nsegments > 1) /* qsort(NULL, 0) is undefined */
+		qsort(p->segments, p->nsegments, sizeof *p->segments, segment_cmp);
 	return err;
 }
 
@@ -450,7 +451,8 @@ static ksd_err add_file_path(ksd_scan *scan, const char *path, uint64_t size)
 			err = partition_note_file(p, base_of(norm), size) ? KSD_OK : KSD_ERR_NOMEM;
 			if (err == KSD_OK)
 				err = note_sibling_log(p, pdir, base_of(norm));
-			qsort(p->segments, p->nsegments, sizeof *p->segments, segment_cmp);
+			if (p->nsegments > 1) /* qsort(NULL, 0) is undefined */
+				qsort(p->segments, p->nsegments, sizeof *p->segments, segment_cmp);
 		} else if (p) {
 			err = KSD_OK; /* its directory is scanned already */
 		}

@@ -320,7 +320,8 @@ void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
 {
 	if (p->nsnapshots == 0)
 		return;
-	qsort(p->snapshots, p->nsnapshots, sizeof *p->snapshots, offset_cmp);
+	if (p->nsnapshots > 1) /* qsort(NULL, 0) is undefined */
+		qsort(p->snapshots, p->nsnapshots, sizeof *p->snapshots, offset_cmp);
 	signed char *state = malloc(p->nsnapshots);
 	if (!state)
 		return;

@@ -237,7 +237,8 @@ void ksd_scan_finish_discovery(ksd_scan *scan)
 {
 	for (size_t i = 0; i < scan->nlogdirs; i++) {
 		ksd_logdir *ld = &scan->logdirs[i];
-		qsort(ld->partitions, ld->npartitions, sizeof(ksd_partition), partition_cmp);
+		if (ld->npartitions > 1) /* qsort(NULL, 0) is undefined */
+			qsort(ld->partitions, ld->npartitions, sizeof(ksd_partition), partition_cmp);
 		for (size_t j = 0; j < ld->npartitions; j++)
 			ld->partitions[j].logdir = ld; /* arrays are final now */
 	}
@@ -271,7 +272,8 @@ static ksd_err build_tasks(ksd_scan *scan, pool *pl)
 			}
 		}
 	}
-	qsort(pl->tasks, pl->ntasks, sizeof *pl->tasks, task_cmp);
+	if (pl->ntasks > 1) /* qsort(NULL, 0) is undefined */
+		qsort(pl->tasks, pl->ntasks, sizeof *pl->tasks, task_cmp);
 	return KSD_OK;
 }
 
