@@ -54,6 +54,10 @@ void ksd_jw_null(ksd_jw *w);
 void ksd_jw_real(ksd_jw *w, double v);
 /* Bytes in the chosen encoding; len < 0 writes null (distinct from ""). */
 void ksd_jw_bytes(ksd_jw *w, const uint8_t *p, int64_t len, ksd_bytes_encoding enc);
+/* Bytes as hex or base64 straight into a sink (no quotes); text writes
+ * them unchanged.  Shared by JSON and the text renderers. */
+void ksd_write_encoded(ksd_sink sink, const uint8_t *p, size_t n, ksd_bytes_encoding enc);
+
 /* Raw JSON text, for values already rendered (caller guarantees validity). */
 void ksd_jw_raw(ksd_jw *w, const char *json);
 

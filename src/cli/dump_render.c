@@ -149,6 +149,11 @@ void dump_batch(dump_ctx *d, const ksd_lr_event *ev, int32_t inner_count)
 		batch_text(d, ev, inner_count);
 }
 
+static void file_write(void *ud, const char *p, size_t n)
+{
+	fwrite(p, 1, n, (FILE *)ud);
+}
+
 /* Text mode bytes: printable UTF-8 as is, everything else \xNN, "\" as "\\". */
 static void text_bytes(FILE *o, const uint8_t *p, int32_t len, ksd_bytes_encoding enc)
 {
@@ -157,25 +162,7 @@ static void text_bytes(FILE *o, const uint8_t *p, int32_t len, ksd_bytes_encodin
 		return;
 	}
 	if (enc != KSD_ENC_TEXT) {
-		static const char hx[] = "0123456789abcdef";
-		static const char b64[] =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		if (enc == KSD_ENC_HEX) {
-			for (int32_t i = 0; i < len; i++)
-				fputc(hx[p[i] >> 4], o), fputc(hx[p[i] & 15], o);
-			return;
-		}
-		int32_t i = 0;
-		for (; i + 3 <= len; i += 3) {
-			uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-			fputc(b64[v >> 18], o), fputc(b64[(v >> 12) & 63], o);
-			fputc(b64[(v >> 6) & 63], o), fputc(b64[v & 63], o);
-		}
-		if (i < len) {
-			uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-			fputc(b64[v >> 18], o), fputc(b64[(v >> 12) & 63], o);
-			fputc(i + 1 < len ? b64[(v >> 6) & 63] : '=', o), fputc('=', o);
-		}
+		ksd_write_encoded((ksd_sink){file_write, o}, p, (size_t)len, enc);
 		return;
 	}
 	for (int32_t i = 0; i < len;) {

@@ -199,7 +199,7 @@ void ksd_jw_raw(ksd_jw *w, const char *json)
 	puts_(w, json);
 }
 
-static void write_hex(ksd_jw *w, const uint8_t *p, size_t n)
+static void write_hex(ksd_sink *w, const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	char buf[256];
@@ -208,14 +208,14 @@ static void write_hex(ksd_jw *w, const uint8_t *p, size_t n)
 		buf[o++] = digits[p[i] >> 4];
 		buf[o++] = digits[p[i] & 15];
 		if (o == sizeof buf) {
-			put(w, buf, o);
+			w->write(w->ud, buf, o);
 			o = 0;
 		}
 	}
-	put(w, buf, o);
+	w->write(w->ud, buf, o);
 }
 
-static void write_base64(ksd_jw *w, const uint8_t *p, size_t n)
+static void write_base64(ksd_sink *w, const uint8_t *p, size_t n)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -228,7 +228,7 @@ static void write_base64(ksd_jw *w, const uint8_t *p, size_t n)
 		buf[o++] = tbl[(v >> 6) & 63];
 		buf[o++] = tbl[v & 63];
 		if (o + 4 > sizeof buf) {
-			put(w, buf, o);
+			w->write(w->ud, buf, o);
 			o = 0;
 		}
 	}
@@ -239,7 +239,17 @@ static void write_base64(ksd_jw *w, const uint8_t *p, size_t n)
 		buf[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
 		buf[o++] = '=';
 	}
-	put(w, buf, o);
+	w->write(w->ud, buf, o);
+}
+
+void ksd_write_encoded(ksd_sink sink, const uint8_t *p, size_t n, ksd_bytes_encoding enc)
+{
+	if (enc == KSD_ENC_HEX)
+		write_hex(&sink, p, n);
+	else if (enc == KSD_ENC_BASE64)
+		write_base64(&sink, p, n);
+	else
+		sink.write(sink.ud, (const char *)p, n);
 }
 
 void ksd_jw_bytes(ksd_jw *w, const uint8_t *p, int64_t len, ksd_bytes_encoding enc)
@@ -254,10 +264,7 @@ void ksd_jw_bytes(ksd_jw *w, const uint8_t *p, int64_t len, ksd_bytes_encoding e
 	}
 	before_value(w);
 	put(w, "\"", 1);
-	if (enc == KSD_ENC_HEX)
-		write_hex(w, p, (size_t)len);
-	else
-		write_base64(w, p, (size_t)len);
+	ksd_write_encoded(w->sink, p, (size_t)len, enc);
 	put(w, "\"", 1);
 }
 
