@@ -223,6 +223,46 @@ static bool partition_note_snapshot(ksd_partition *p, int64_t offset)
 	return true;
 }
 
+static const char *leftover_action(const ksd_file_name *fn)
+{
+	switch (fn->state) {
+	case KSD_STATE_DELETED:
+		return "the broker deletes it at startup";
+	case KSD_STATE_CLEANED:
+		return "the broker deletes it at startup, with every .swap at or above its base "
+		       "offset (an incomplete clean or split)";
+	case KSD_STATE_SWAP:
+		return "the broker completes the swap at startup: live files whose base offset lies "
+		       "in its range are deleted and it becomes live";
+	default:
+		return "the broker ignores it";
+	}
+}
+
+static void note_leftover(ksd_partition *p, const char *name, const ksd_file_name *fn,
+			  uint64_t size)
+{
+	bool segment_family = fn->kind == KSD_FILE_LOG || fn->kind == KSD_FILE_INDEX ||
+			      fn->kind == KSD_FILE_TIMEINDEX || fn->kind == KSD_FILE_TXNINDEX ||
+			      fn->kind == KSD_FILE_SNAPSHOT;
+	/* .tmp checkpoints and .checkpoint.part snapshots are rewritten or
+	 * removed by the broker as a matter of course: not leftovers. */
+	if (!segment_family || (fn->state != KSD_STATE_DELETED && fn->state != KSD_STATE_CLEANED &&
+				fn->state != KSD_STATE_SWAP))
+		return;
+	char *path = ksd_path_join(p->path, name);
+	ksd_finding *f = ksd_report(&p->findings, KSD_P_LEFTOVER_FILE, path, -1,
+				    "%s (%s, base offset %" PRId64 ", %" PRIu64 " bytes): %s", name,
+				    ksd_file_kind_name(fn->kind), fn->offset, size,
+				    leftover_action(fn));
+	ksd_finding_int(f, "base_offset", fn->offset);
+	ksd_finding_uint(f, "size", size);
+	ksd_finding_str(f, "state", fn->state == KSD_STATE_DELETED   ? "deleted"
+				    : fn->state == KSD_STATE_CLEANED ? "cleaned"
+								     : "swap");
+	free(path);
+}
+
 /* Records one file of a partition dir; false only on out-of-memory. */
 static bool partition_note_file(ksd_partition *p, const char *name, uint64_t size)
 {
@@ -236,9 +276,12 @@ static bool partition_note_file(ksd_partition *p, const char *name, uint64_t siz
 		free(path);
 		return true;
 	}
-	/* Transitional files (.deleted, .cleaned, .swap) are not live segments. */
-	if (fn.state != KSD_STATE_LIVE)
+	/* Transitional files (.deleted, .cleaned, .swap) are not live segments,
+	 * but startup acts on them (kafka-facts.md §3.7). */
+	if (fn.state != KSD_STATE_LIVE) {
+		note_leftover(p, name, &fn, size);
 		return true;
+	}
 	ksd_segment *s;
 	switch (fn.kind) {
 	case KSD_FILE_LOG:

@@ -275,6 +275,27 @@ def foreign_directory_only_when_root_given():
     assert rc == 0 and codes(doc) == [], codes(doc)
 
 
+@test
+def leftover_files_are_reported_with_what_startup_does():
+    root = os.path.join(TMP, "leftovers")
+    shutil.copytree(scenario("healthy"), root)
+    part = os.path.join(root, "events-0")
+    shutil.copy(os.path.join(part, "00000000000000000000.log"),
+                os.path.join(part, "00000000000000000000.log.deleted"))
+    open(os.path.join(part, "00000000000000000433.log.swap"), "wb").close()
+    open(os.path.join(part, "00000000000000000433.index.cleaned"), "wb").close()
+    # interrupted checkpoint writes are routine, not leftovers
+    open(os.path.join(root, "recovery-point-offset-checkpoint.tmp"), "w").write("0\n0\n")
+    rc, doc, _, _ = run("scan", "--json", root)
+    assert rc == 0, rc
+    assert codes(doc) == [("leftover-file", "warning")] * 3, codes(doc)
+    states = sorted(f["state"] for f in doc["findings"])
+    assert states == ["cleaned", "deleted", "swap"], states
+    assert all(f["partition"] == "events-0" for f in doc["findings"])
+    rc, _, _, _ = run("scan", "--json", "--fail-on", "warning", root)
+    assert rc == 4
+
+
 # --- inputs -------------------------------------------------------------------
 
 @test
