@@ -13,8 +13,9 @@ import sys
 import tempfile
 import time
 
-KSD = os.environ["KSD"]
-GEN = os.environ["KSD_GEN"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
+GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 TMP = tempfile.mkdtemp(prefix="ksd-cli-")
 results = {"passed": 0, "failed": 0}
 
