@@ -109,6 +109,8 @@ typedef struct ksd_partition {
 	bool only_files;       /* the user named files, not the directory */
 	uint64_t file_bytes;   /* sum of file sizes in the dir (discovery) */
 	uint64_t disk_bytes;   /* allocated bytes (st_blocks), as du counts */
+	int64_t recovery_point;     /* recovery-point-offset-checkpoint, -1 = none */
+	int64_t cleaner_checkpoint; /* cleaner-offset-checkpoint, -1 = none */
 	int64_t *snapshots;    /* producer snapshot offsets (<offset>.snapshot), unsorted */
 	size_t nsnapshots;
 	ksd_findings findings;
@@ -122,7 +124,6 @@ typedef struct ksd_logdir {
 	bool is_logdir;        /* has meta.properties/checkpoints or partitions */
 	int lock_state;        /* 0 free, 1 held by another process, -1 unknown */
 	int lock_pid;
-	int64_t *cleaner_checkpoint; /* indexed like partitions; -1 = none */
 	ksd_partition *partitions;
 	size_t npartitions;
 	ksd_findings findings;

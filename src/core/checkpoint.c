@@ -1,58 +1,89 @@
 /*
- * Text checkpoint files (kafka-facts.md §3.2): "0\n<count>\n" then one
- * "<topic> <partition> <offset>" line per entry, whitespace separated.
- * Kafka ignores a malformed recovery/log-start checkpoint with a warning,
- * so a lookup here treats malformed files as holding nothing.
+ * Log-dir checkpoints the passes need (recovery points, cleaner's first
+ * dirty offsets), read once per log dir before pass 1 with the same strict
+ * parser `dump` uses (ksd_parse_offset_checkpoint), and attached to each
+ * partition.  Kafka ignores a malformed recovery-point checkpoint with a
+ * warning (§3.2), so a file that does not parse attaches nothing.
  */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ksd/files.h"
 #include "scan_internal.h"
 
-#define CHECKPOINT_MAX_LINE 1024
+typedef struct tp_key {
+	const char *topic;
+	size_t topic_len;
+	int32_t partition;
+} tp_key;
 
-static bool parse_i64(const char *s, int64_t *out)
+static int tp_cmp(const tp_key *k, const ksd_partition *p)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end)
-		return false;
-	*out = v;
-	return true;
+	size_t plen = strlen(p->name.topic);
+	size_t n = k->topic_len < plen ? k->topic_len : plen;
+	int c = memcmp(k->topic, p->name.topic, n);
+	if (c)
+		return c;
+	if (k->topic_len != plen)
+		return k->topic_len < plen ? -1 : 1;
+	return k->partition < p->name.partition ? -1 : k->partition > p->name.partition;
 }
 
-int64_t ksd_checkpoint_lookup(const char *path, const char *topic, int32_t partition)
+/* Partitions are sorted by topic then partition (ksd_scan_finish_discovery);
+ * -delete/-future twins share a key, and only the live one takes the value. */
+static ksd_partition *find_live(ksd_logdir *ld, const tp_key *k)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char line[CHECKPOINT_MAX_LINE];
-	int64_t version = -1, count = -1, found = -1, seen = 0;
-	bool ok = fgets(line, sizeof line, f) && sscanf(line, "%" SCNd64, &version) == 1 &&
-		  version == 0 && fgets(line, sizeof line, f) &&
-		  sscanf(line, "%" SCNd64, &count) == 1 && count >= 0;
-	while (ok && fgets(line, sizeof line, f)) {
-		char t[CHECKPOINT_MAX_LINE], ps[32], os[32];
-		if (sscanf(line, "%1023s %31s %31s", t, ps, os) != 3) {
-			ok = false;
-			break;
-		}
-		int64_t pv, ov;
-		if (!parse_i64(ps, &pv) || !parse_i64(os, &ov)) {
-			ok = false;
-			break;
-		}
-		seen++;
-		if (strcmp(t, topic) == 0 && pv == partition)
-			found = ov;
+	size_t lo = 0, hi = ld->npartitions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tp_cmp(k, &ld->partitions[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	fclose(f);
-	/* CheckpointFile rejects a count that does not match the entries. */
-	if (!ok || seen != count)
-		return -1;
-	return found;
+	for (size_t i = lo; i < ld->npartitions && tp_cmp(k, &ld->partitions[i]) == 0; i++)
+		if (ld->partitions[i].name.state == KSD_PART_LIVE)
+			return &ld->partitions[i];
+	return NULL;
+}
+
+static void attach(ksd_logdir *ld, const char *file, size_t field, ksd_bytes *buf)
+{
+	char *path = ksd_path_join(ld->path, file);
+	ksd_file_image im;
+	ksd_checkpoint_info info;
+	if (!path || ksd_file_load(path, KSD_FILE_READ_CAP, buf, &im) != KSD_OK) {
+		free(path);
+		return;
+	}
+	free(path);
+	/* First pass counts, second stores: no cap on how many partitions. */
+	if (ksd_parse_offset_checkpoint((const char *)im.data, im.len, NULL, 0, &info) !=
+		    KSD_TEXT_OK || info.entries == 0)
+		return;
+	ksd_tp_offset *v = calloc(info.entries, sizeof *v);
+	if (!v)
+		return;
+	ksd_parse_offset_checkpoint((const char *)im.data, im.len, v, info.entries, &info);
+	for (size_t i = 0; i < info.stored; i++) {
+		tp_key k = {v[i].topic, v[i].topic_len, v[i].partition};
+		ksd_partition *p = find_live(ld, &k);
+		if (p)
+			*(int64_t *)((char *)p + field) = v[i].offset;
+	}
+	free(v);
+}
+
+void ksd_load_logdir_checkpoints(ksd_logdir *ld)
+{
+	ksd_bytes buf = {NULL, 0};
+	for (size_t i = 0; i < ld->npartitions; i++) {
+		ld->partitions[i].recovery_point = -1;
+		ld->partitions[i].cleaner_checkpoint = -1;
+	}
+	attach(ld, "recovery-point-offset-checkpoint",
+	       offsetof(ksd_partition, recovery_point), &buf);
+	attach(ld, "cleaner-offset-checkpoint", offsetof(ksd_partition, cleaner_checkpoint), &buf);
+	ksd_bytes_free(&buf);
 }

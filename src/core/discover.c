@@ -191,6 +191,7 @@ static ksd_partition *partition_add(ksd_scan *scan, ksd_logdir *ld,
 	}
 	p->compacted = ksd_topic_is_compacted(&scan->cfg, p->name.topic);
 	ksd_findings_init(&p->findings, scan->cfg.max_findings_per_problem);
+	p->recovery_point = p->cleaner_checkpoint = -1;
 	ld->npartitions++;
 	return p;
 }

@@ -104,14 +104,8 @@ typedef struct cleaner_ctx {
 static int64_t first_dirty_offset(const ksd_partition *p, bool *found)
 {
 	int64_t log_start = p->segments[0].base_offset;
-	int64_t cp = -1;
+	int64_t cp = p->cleaner_checkpoint;
 	*found = false;
-	if (p->logdir) {
-		char *path = ksd_path_join(p->logdir->path, "cleaner-offset-checkpoint");
-		if (path)
-			cp = ksd_checkpoint_lookup(path, p->name.topic, p->name.partition);
-		free(path);
-	}
 	/* Absent, or below log start: the whole log is dirty (§4.7). */
 	if (cp < log_start)
 		return log_start;

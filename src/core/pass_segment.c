@@ -392,13 +392,7 @@ static bool recovered_at_startup(const ksd_partition *p, const ksd_segment *seg,
 		return true; /* LogLoader: a missing .index recovers the segment */
 	if (clean || !p->logdir)
 		return false;
-	int64_t rp = -1;
-	char *cp = ksd_path_join(p->logdir->path, "recovery-point-offset-checkpoint");
-	if (cp)
-		rp = ksd_checkpoint_lookup(cp, p->name.topic, p->name.partition);
-	free(cp);
-	if (rp < 0)
-		rp = 0;
+	int64_t rp = p->recovery_point < 0 ? 0 : p->recovery_point;
 	const ksd_segment *next = NULL;
 	for (size_t i = 0; i < p->nsegments; i++)
 		if (p->segments[i].base_offset > seg->base_offset && p->segments[i].log_path &&

@@ -325,6 +325,8 @@ ksd_err ksd_scan_run(ksd_scan *scan, ksd_progress_fn progress, void *ud)
 	ksd_err err = build_tasks(scan, &pl);
 	for (size_t i = 0; err == KSD_OK && i < scan->nlogdirs; i++)
 		ksd_probe_logdir_lock(&scan->logdirs[i]);
+	for (size_t i = 0; err == KSD_OK && i < scan->nlogdirs; i++)
+		ksd_load_logdir_checkpoints(&scan->logdirs[i]);
 	if (err == KSD_OK)
 		err = pool_run(&pl, 1, scan, progress, ud);
 	if (err == KSD_OK)

@@ -68,9 +68,9 @@ void ksd_probe_logdir_lock(ksd_logdir *ld);
 /* Pass 3: one log dir. */
 void ksd_pass_logdir(const ksd_config *cfg, ksd_logdir *ld);
 
-/* Text checkpoint lookup: offset for topic/partition, or -1 when absent or
- * the file is unreadable/malformed. */
-int64_t ksd_checkpoint_lookup(const char *path, const char *topic, int32_t partition);
+/* Reads the log dir's recovery-point and cleaner checkpoints once and sets
+ * each live partition's recovery_point / cleaner_checkpoint (-1 = none). */
+void ksd_load_logdir_checkpoints(ksd_logdir *ld);
 
 /*
  * Decodes every record of a segment (decompressing as needed) and counts

@@ -1,77 +1,52 @@
 /*
- * Index lookups for dump's --from-offset / --from-timestamp (ksd/seek.h).
+ * Index lookups for dump's --from-offset / --from-timestamp (ksd/seek.h),
+ * over the same reader and analysis the index checks use (ksd/files.h):
+ * indexes are read with pread, never mapped (a live broker trims them), and
+ * only the ordered, non-preallocated entries are searched.
  */
 #include "ksd/seek.h"
 
-#include <stdlib.h>
-
-#include "ksd/cursor.h"
-#include "ksd/source.h"
-
-/* Indexes are 10 MiB by default (segment.index.bytes); never trust more. */
-#define SEEK_MAX_INDEX_BYTES (256u << 20)
+#include "ksd/files.h"
 
 typedef struct index_view {
-	ksd_source src;
-	const uint8_t *p;
-	size_t n; /* entries */
+	ksd_bytes buf;
+	ksd_file_image im;
+	uint64_t n; /* searchable entries */
 } index_view;
 
-static bool index_open(index_view *v, const char *path, size_t entry_size)
+static bool index_open(index_view *v, const char *path, ksd_index_kind kind, int64_t base)
 {
-	v->p = NULL;
+	v->buf = (ksd_bytes){NULL, 0};
 	v->n = 0;
-	if (!path || ksd_source_open(&v->src, path, KSD_IO_MMAP, NULL) != KSD_OK)
+	if (!path || ksd_file_load(path, KSD_FILE_READ_CAP, &v->buf, &v->im) != KSD_OK)
 		return false;
-	size_t got = 0;
-	uint64_t size = v->src.size > SEEK_MAX_INDEX_BYTES ? SEEK_MAX_INDEX_BYTES : v->src.size;
-	v->p = size ? ksd_source_peek(&v->src, 0, (size_t)size, &got) : NULL;
-	v->n = v->p ? got / entry_size : 0;
+	ksd_index_analysis a;
+	ksd_index_analyze(kind, base, &v->im, -1, &a);
+	/* Binary search needs order: stop at the first violation. */
+	v->n = a.ordered_entries < a.entries ? a.ordered_entries : a.entries;
 	return true;
-}
-
-static void index_close(index_view *v)
-{
-	ksd_source_close(&v->src);
-}
-
-/* Entries past the first all-zero slot (after slot 0) are preallocation. */
-static size_t used_entries(const index_view *v, size_t entry_size)
-{
-	for (size_t i = 1; i < v->n; i++) {
-		const uint8_t *e = v->p + i * entry_size;
-		bool zero = true;
-		for (size_t k = 0; k < entry_size && zero; k++)
-			zero = e[k] == 0;
-		if (zero)
-			return i;
-	}
-	return v->n;
 }
 
 uint64_t ksd_seek_offset(const char *index_path, int64_t base_offset, int64_t target)
 {
 	index_view v;
-	if (!index_open(&v, index_path, 8))
+	if (!index_open(&v, index_path, KSD_INDEX_OFFSET, base_offset))
 		return 0;
-	size_t n = used_entries(&v, 8);
-	uint64_t pos = 0;
 	int64_t rel_target = target - base_offset;
-	/* Binary search for the last entry with relative offset <= target. */
-	size_t lo = 0, hi = n;
+	ksd_offset_entry e;
+	/* The last entry with relative offset <= target (OffsetIndex.lookup). */
+	uint64_t lo = 0, hi = v.n;
 	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int32_t rel = (int32_t)ksd_load_be32(v.p + mid * 8);
-		if (rel <= rel_target)
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (ksd_offset_entry_at(&v.im, mid, &e) && e.relative_offset <= rel_target)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo > 0) {
-		int32_t p = (int32_t)ksd_load_be32(v.p + (lo - 1) * 8 + 4);
-		pos = p > 0 ? (uint64_t)p : 0;
-	}
-	index_close(&v);
+	uint64_t pos = 0;
+	if (lo > 0 && ksd_offset_entry_at(&v.im, lo - 1, &e) && e.position > 0)
+		pos = (uint64_t)e.position;
+	ksd_bytes_free(&v.buf);
 	return pos;
 }
 
@@ -80,23 +55,23 @@ int64_t ksd_seek_timestamp(const char *timeindex_path, int64_t base_offset, int6
 {
 	index_view v;
 	*largest = -1;
-	if (!index_open(&v, timeindex_path, 12))
+	if (!index_open(&v, timeindex_path, KSD_INDEX_TIME, base_offset))
 		return base_offset;
-	size_t n = used_entries(&v, 12);
-	if (n > 0)
-		*largest = (int64_t)ksd_load_be64(v.p + (n - 1) * 12);
-	size_t lo = 0, hi = n;
+	ksd_time_entry e;
+	if (v.n > 0 && ksd_time_entry_at(&v.im, v.n - 1, &e))
+		*largest = e.timestamp;
+	/* The last entry with timestamp <= target (TimeIndex.lookup). */
+	uint64_t lo = 0, hi = v.n;
 	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int64_t ts = (int64_t)ksd_load_be64(v.p + mid * 12);
-		if (ts <= target)
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (ksd_time_entry_at(&v.im, mid, &e) && e.timestamp <= target)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	int64_t off = base_offset;
-	if (lo > 0)
-		off = base_offset + (int32_t)ksd_load_be32(v.p + (lo - 1) * 12 + 8);
-	index_close(&v);
+	if (lo > 0 && ksd_time_entry_at(&v.im, lo - 1, &e))
+		off = base_offset + e.relative_offset;
+	ksd_bytes_free(&v.buf);
 	return off;
 }

@@ -1,7 +1,7 @@
 /*
  * Fuzz target: arbitrary bytes as a broker's server.properties
  * (ksd_config_load_properties) and as a text checkpoint file
- * (ksd_checkpoint_lookup).  Both read a path, so the input goes to one
+ * (ksd_parse_offset_checkpoint).  The properties loader reads a path, so the input goes to one
  * scratch file per process under /tmp, rewritten every run.
  */
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 
 #include "core/scan_internal.h"
 #include "fuzz_scratch.h"
+#include "ksd/files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,18 +59,14 @@ static void load_properties(void)
 	(void)ksd_config_load_properties(&cfg, fuzz_scratch_path("properties"), NULL, NULL, NULL, 0);
 }
 
-static void lookup_checkpoints(void)
+/* The checkpoint parser the scan reads recovery points and cleaner
+ * checkpoints with (ksd_load_logdir_checkpoints). */
+static void parse_checkpoints(const uint8_t *data, size_t size)
 {
-	static const struct {
-		const char *topic;
-		int32_t partition;
-	} keys[] = {
-		{"topic", 0}, {"t", 1}, {"__consumer_offsets", 49}, {"", 0}, {"a", -1},
-	};
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		int64_t v = ksd_checkpoint_lookup(fuzz_scratch_path("properties"), keys[i].topic, keys[i].partition);
-		(void)v;
-	}
+	ksd_tp_offset v[8];
+	ksd_checkpoint_info info;
+	(void)ksd_parse_offset_checkpoint((const char *)data, size, NULL, 0, &info);
+	(void)ksd_parse_offset_checkpoint((const char *)data, size, v, 8, &info);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,6 +74,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fuzz_scratch_write("properties", data, size))
 		return 0;
 	load_properties();
-	lookup_checkpoints();
+	parse_checkpoints(data, size);
 	return 0;
 }
