@@ -52,6 +52,15 @@ typedef struct ksd_config {
 	bool io_mode_given;
 	unsigned jobs;        /* worker threads; 0 = online CPUs */
 	unsigned max_findings_per_problem; /* per segment/partition/log dir */
+	/* Time-dependent checks (retention, open transactions). */
+	int64_t now_ms;            /* the clock they use; 0 = wall clock at scan start */
+	int64_t retention_ms;      /* log.retention.{ms,minutes,hours}; -1 = unlimited */
+	int retention_rank;        /* which key set it: 0 default, 1 hours, 2 minutes, 3 ms, 4 user */
+	int64_t txn_timeout_ms;    /* transaction.max.timeout.ms (default 900000) */
+	/* Restart prediction. */
+	unsigned recovery_threads; /* num.recovery.threads.per.data.dir; 0 = version default */
+	bool recovery_threads_given;
+	double recovery_rate;      /* bytes/s recovery re-reads at; 0 = measure this scan */
 } ksd_config;
 
 /* Defaults: unknown version, Kafka's cleaner defaults, CRC level. */
@@ -73,6 +82,9 @@ ksd_err ksd_config_load_properties(ksd_config *cfg, const char *path,
 				   char ***log_dirs, size_t *nlog_dirs,
 				   char *errbuf, size_t errlen);
 
+/* num.recovery.threads.per.data.dir: the given one, else 1 (2 from 4.0). */
+unsigned ksd_config_recovery_threads(const ksd_config *cfg);
+
 /* floor(floor(min(buffer/threads, 2^31-1)/24) * loadFactor): SkimpyOffsetMap. */
 uint64_t ksd_cleaner_capacity(const ksd_cleaner_settings *s);
 
@@ -93,6 +105,9 @@ typedef struct ksd_segment {
 	int64_t max_timestamp; /* -1 if none */
 	uint32_t magic_mask;   /* bit m set when magic m seen */
 	uint32_t codec_mask;   /* bit c set when codec c seen */
+	uint64_t legacy_bytes; /* bytes of magic 0/1 entries (legacy-format) */
+	uint64_t txn_batches;  /* v2 transactional batches, data and control */
+	int64_t mtime_ms;      /* the .log's mtime (retention without timestamps) */
 	uint64_t valid_bytes;  /* bytes before the first damage */
 	int64_t first_damage;  /* file position of the first damage, or -1 */
 	int io_errno;          /* errno when the file could not be read */
@@ -111,6 +126,9 @@ typedef struct ksd_partition {
 	uint64_t disk_bytes;   /* allocated bytes (st_blocks), as du counts */
 	int64_t recovery_point;     /* recovery-point-offset-checkpoint, -1 = none */
 	int64_t cleaner_checkpoint; /* cleaner-offset-checkpoint, -1 = none */
+	int64_t high_watermark;     /* replication-offset-checkpoint, -1 = none */
+	int64_t log_start_checkpoint; /* log-start-offset-checkpoint, -1 = none */
+	char topic_id[23];     /* partition.metadata's topic id, "" = none/invalid */
 	int64_t *snapshots;    /* producer snapshot offsets (<offset>.snapshot), unsorted */
 	size_t nsnapshots;
 	ksd_findings findings;
@@ -124,6 +142,7 @@ typedef struct ksd_logdir {
 	bool is_logdir;        /* has meta.properties/checkpoints or partitions */
 	int lock_state;        /* 0 free, 1 held by another process, -1 unknown */
 	int lock_pid;
+	int clean_shutdown;    /* 1 .kafka_cleanshutdown present, 0 absent, -1 not a root */
 	ksd_partition *partitions;
 	size_t npartitions;
 	ksd_findings findings;
@@ -144,6 +163,7 @@ typedef struct ksd_totals {
 
 typedef struct ksd_scan {
 	ksd_config cfg;
+	ksd_findings findings; /* broker scope: across log dirs */
 	ksd_logdir *logdirs;
 	size_t nlogdirs;
 	ksd_op_error *errors;
@@ -177,7 +197,8 @@ ksd_err ksd_scan_run(ksd_scan *scan, ksd_progress_fn progress, void *ud);
  * ksd_scan_run does this itself. */
 void ksd_scan_finish_discovery(ksd_scan *scan);
 
-/* Walks every finding in report order: log dir, then partitions, segments. */
+/* Walks every finding in report order: broker scope (ld, p and s NULL),
+ * then each log dir, its partitions, their segments. */
 typedef void (*ksd_finding_visit_fn)(void *ud, const ksd_logdir *ld,
 				     const ksd_partition *p, const ksd_segment *s,
 				     const ksd_finding *f);

@@ -46,7 +46,7 @@ static void emit_finding(void *ud, const ksd_logdir *ld, const ksd_partition *p,
 	fputs(",\"partition\":", out);
 	json_str(out, p ? p->dir_name : NULL);
 	fputs(",\"log_dir\":", out);
-	json_str(out, ld->path);
+	json_str(out, ld ? ld->path : NULL);
 	fputs(",\"segment\":", out);
 	if (s)
 		fprintf(out, "%" PRId64, s->base_offset);

@@ -172,6 +172,11 @@ static void print_summary(const ksd_scan *scan, const render_opts *ro, FILE *out
 void render_scan_text(const ksd_scan *scan, const render_opts *ro, FILE *out)
 {
 	print_errors(scan, out);
+	if (scan->findings.n) {
+		fprintf(out, "Across log dirs\n");
+		print_list(out, "  ", &scan->findings);
+		fputc('\n', out);
+	}
 	for (size_t i = 0; i < scan->nlogdirs; i++)
 		print_logdir(out, &scan->logdirs[i], ro->verbose);
 	print_advice(scan, out);

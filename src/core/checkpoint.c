@@ -1,6 +1,7 @@
 /*
  * Log-dir checkpoints the passes need (recovery points, cleaner's first
- * dirty offsets), read once per log dir before pass 1 with the same strict
+ * dirty offsets, high watermarks, log start offsets) and the clean-shutdown
+ * marker, read once per log dir before pass 1 with the same strict
  * parser `dump` uses (ksd_parse_offset_checkpoint), and attached to each
  * partition.  Kafka ignores a malformed recovery-point checkpoint with a
  * warning (§3.2), so a file that does not parse attaches nothing.
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ksd/files.h"
 #include "scan_internal.h"
@@ -81,9 +83,18 @@ void ksd_load_logdir_checkpoints(ksd_logdir *ld)
 	for (size_t i = 0; i < ld->npartitions; i++) {
 		ld->partitions[i].recovery_point = -1;
 		ld->partitions[i].cleaner_checkpoint = -1;
+		ld->partitions[i].high_watermark = -1;
+		ld->partitions[i].log_start_checkpoint = -1;
 	}
+	char *marker = ksd_path_join(ld->path, ".kafka_cleanshutdown");
+	struct stat st;
+	ld->clean_shutdown = marker && stat(marker, &st) == 0;
+	free(marker);
 	attach(ld, "recovery-point-offset-checkpoint",
 	       offsetof(ksd_partition, recovery_point), &buf);
 	attach(ld, "cleaner-offset-checkpoint", offsetof(ksd_partition, cleaner_checkpoint), &buf);
+	attach(ld, "replication-offset-checkpoint", offsetof(ksd_partition, high_watermark), &buf);
+	attach(ld, "log-start-offset-checkpoint",
+	       offsetof(ksd_partition, log_start_checkpoint), &buf);
 	ksd_bytes_free(&buf);
 }

@@ -23,6 +23,17 @@ void ksd_config_init(ksd_config *cfg)
 	cfg->cleaner.load_factor = 0.9;
 	cfg->cleaner.dedupe_buffer_size = 128 * MIB;
 	cfg->cleaner.enabled = true;
+	cfg->retention_ms = 168LL * 3600 * 1000; /* log.retention.hours=168 */
+	cfg->txn_timeout_ms = 900000;             /* transaction.max.timeout.ms */
+}
+
+unsigned ksd_config_recovery_threads(const ksd_config *cfg)
+{
+	if (cfg->recovery_threads_given && cfg->recovery_threads > 0)
+		return cfg->recovery_threads;
+	/* KIP-1030: the default went from 1 to 2 in 4.0. */
+	const ksd_kversion *v = &cfg->kafka_version;
+	return v->known && ksd_kversion_at_least(v, 4, 0, 0, 0) ? 2 : 1;
 }
 
 void ksd_config_resolve_defaults(ksd_config *cfg)
@@ -116,6 +127,32 @@ static void set_err(char *errbuf, size_t errlen, const char *path, unsigned line
 		snprintf(errbuf, errlen, "cannot open %s", path);
 }
 
+/*
+ * KafkaConfig.logRetentionTimeMillis: log.retention.ms wins over .minutes,
+ * which wins over .hours, whatever their order in the file; a negative
+ * value means unlimited.  A --retention given by the user wins over all.
+ */
+static bool apply_retention(ksd_config *cfg, const char *key, const char *value)
+{
+	int rank = key[14] == 'm' && key[15] == 's' ? 3 : key[14] == 'm' ? 2 : 1;
+	int64_t unit = rank == 3 ? 1 : rank == 2 ? 60000 : 3600000;
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *trim(end))
+		return false;
+	if (rank <= cfg->retention_rank)
+		return true;
+	cfg->retention_rank = rank;
+	if (v < 0)
+		cfg->retention_ms = -1;
+	else if (v > INT64_MAX / unit)
+		cfg->retention_ms = INT64_MAX;
+	else
+		cfg->retention_ms = (int64_t)v * unit;
+	return true;
+}
+
 /* Applies one key unless the user gave it on the command line. */
 static bool apply_property(ksd_config *cfg, const char *key, const char *value)
 {
@@ -141,6 +178,19 @@ static bool apply_property(ksd_config *cfg, const char *key, const char *value)
 			return false;
 		if (!c->load_factor_given)
 			c->load_factor = d, c->load_factor_given = true;
+	} else if (strcmp(key, "log.retention.ms") == 0 ||
+		   strcmp(key, "log.retention.minutes") == 0 ||
+		   strcmp(key, "log.retention.hours") == 0) {
+		return apply_retention(cfg, key, value);
+	} else if (strcmp(key, "num.recovery.threads.per.data.dir") == 0) {
+		if (!parse_u64(value, &u) || u == 0 || u > 1024)
+			return false;
+		if (!cfg->recovery_threads_given)
+			cfg->recovery_threads = (unsigned)u, cfg->recovery_threads_given = true;
+	} else if (strcmp(key, "transaction.max.timeout.ms") == 0) {
+		if (!parse_u64(value, &u) || u == 0 || u > INT64_MAX)
+			return false;
+		cfg->txn_timeout_ms = (int64_t)u;
 	} else if (strcmp(key, "log.cleaner.enable") == 0) {
 		/* ConfigDef BOOLEAN: "true"/"false" in any case, else the broker
 		 * refuses to start (ConfigException). */

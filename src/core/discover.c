@@ -147,6 +147,7 @@ static ksd_logdir *logdir_get(ksd_scan *scan, const char *root)
 	ld->path = normalize_display(root);
 	ld->real_path = strdup(key);
 	ld->lock_state = -1;
+	ld->clean_shutdown = -1; /* known after ksd_load_logdir_checkpoints */
 	ksd_findings_init(&ld->findings, scan->cfg.max_findings_per_problem);
 	if (!ld->path || !ld->real_path) {
 		free(ld->path);
@@ -192,6 +193,7 @@ static ksd_partition *partition_add(ksd_scan *scan, ksd_logdir *ld,
 	p->compacted = ksd_topic_is_compacted(&scan->cfg, p->name.topic);
 	ksd_findings_init(&p->findings, scan->cfg.max_findings_per_problem);
 	p->recovery_point = p->cleaner_checkpoint = -1;
+	p->high_watermark = p->log_start_checkpoint = -1;
 	ld->npartitions++;
 	return p;
 }
@@ -265,8 +267,9 @@ static void note_leftover(ksd_partition *p, const char *name, const ksd_file_nam
 }
 
 /* Records one file of a partition dir; false only on out-of-memory. */
-static bool partition_note_file(ksd_partition *p, const char *name, uint64_t size)
+static bool partition_note_file(ksd_partition *p, const char *name, const struct stat *st)
 {
+	uint64_t size = (uint64_t)st->st_size;
 	ksd_file_name fn = ksd_classify_file(name);
 	if (fn.kind == KSD_FILE_UNKNOWN) {
 		char *path = ksd_path_join(p->path, name);
@@ -290,6 +293,8 @@ static bool partition_note_file(ksd_partition *p, const char *name, uint64_t siz
 			return false;
 		s->log_path = ksd_path_join(p->path, name);
 		s->log_size = size;
+		/* Retention falls back to mtime when a segment has no timestamps. */
+		s->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
 		return s->log_path != NULL;
 	case KSD_FILE_INDEX:
 	case KSD_FILE_TIMEINDEX:
@@ -348,7 +353,7 @@ static ksd_err add_partition_dir(ksd_scan *scan, ksd_logdir *ld, const char *pat
 			 * preallocated index counts for what it really holds. */
 			p->file_bytes += (uint64_t)st.st_size;
 			p->disk_bytes += (uint64_t)st.st_blocks * 512u;
-			if (!partition_note_file(p, e->d_name, (uint64_t)st.st_size))
+			if (!partition_note_file(p, e->d_name, &st))
 				err = KSD_ERR_NOMEM;
 		}
 		free(fp);
@@ -475,13 +480,13 @@ static ksd_err note_sibling_log(ksd_partition *p, const char *pdir, const char *
 	struct stat st;
 	bool ok = true;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		ok = partition_note_file(p, log_name, (uint64_t)st.st_size);
+		ok = partition_note_file(p, log_name, &st);
 	free(path);
 	return ok ? KSD_OK : KSD_ERR_NOMEM;
 }
 
 /* A single segment or index file: scan that segment only. */
-static ksd_err add_file_path(ksd_scan *scan, const char *path, uint64_t size)
+static ksd_err add_file_path(ksd_scan *scan, const char *path, const struct stat *st)
 {
 	char *norm = normalize_display(path);
 	char *pdir = norm ? parent_of(norm) : NULL;
@@ -492,7 +497,7 @@ static ksd_err add_file_path(ksd_scan *scan, const char *path, uint64_t size)
 		ksd_partition *p = ld ? partition_add(scan, ld, pdir, base_of(pdir)) : NULL;
 		if (p && (p->nsegments == 0 || p->only_files)) {
 			p->only_files = true;
-			err = partition_note_file(p, base_of(norm), size) ? KSD_OK : KSD_ERR_NOMEM;
+			err = partition_note_file(p, base_of(norm), st) ? KSD_OK : KSD_ERR_NOMEM;
 			if (err == KSD_OK)
 				err = note_sibling_log(p, pdir, base_of(norm));
 			if (p->nsegments > 1) /* qsort(NULL, 0) is undefined */
@@ -526,7 +531,7 @@ ksd_err ksd_scan_add_path(ksd_scan *scan, const char *path)
 		ksd_file_name fn = ksd_classify_file(norm ? base_of(norm) : path);
 		free(norm);
 		if (is_segment_kind(fn.kind) && fn.state == KSD_STATE_LIVE)
-			return add_file_path(scan, path, (uint64_t)st.st_size);
+			return add_file_path(scan, path, &st);
 		ksd_scan_op_error(scan, path, KSD_ERR_NOTSUP, 0);
 		return KSD_ERR_NOTSUP;
 	}

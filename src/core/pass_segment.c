@@ -99,6 +99,10 @@ static void account_batch(walk *w, const ksd_batch *b, bool crc_ok)
 		s->max_timestamp = b->max_timestamp;
 	s->magic_mask |= 1u << b->magic;
 	s->codec_mask |= 1u << b->codec;
+	if (b->magic < 2)
+		s->legacy_bytes += b->entry_len;
+	else if (ksd_batch_is_transactional(b))
+		s->txn_batches++;
 	w->batches_end = b->position + b->entry_len;
 	/* Damaged batches (the first one or later ones) are not "valid data
 	 * beyond" the damage. */
@@ -374,6 +378,8 @@ static bool logdir_has(const ksd_partition *p, const char *name)
 
 bool ksd_logdir_clean_shutdown(const ksd_partition *p)
 {
+	if (p->logdir && p->logdir->clean_shutdown >= 0)
+		return p->logdir->clean_shutdown == 1;
 	return logdir_has(p, ".kafka_cleanshutdown");
 }
 

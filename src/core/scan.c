@@ -61,6 +61,12 @@ ksd_err ksd_scan_new(const ksd_config *cfg, ksd_scan **out)
 		return KSD_ERR_NOMEM;
 	s->cfg = *cfg;
 	ksd_config_resolve_defaults(&s->cfg);
+	ksd_findings_init(&s->findings, s->cfg.max_findings_per_problem);
+	if (s->cfg.now_ms == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s->cfg.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	*out = s;
 	return KSD_OK;
 }
@@ -95,6 +101,7 @@ void ksd_scan_free(ksd_scan *scan)
 		ksd_findings_free(&ld->findings);
 	}
 	free(scan->logdirs);
+	ksd_findings_free(&scan->findings);
 	for (size_t i = 0; i < scan->nerrors; i++)
 		free(scan->errors[i].path);
 	free(scan->errors);
@@ -292,6 +299,7 @@ static void collect_totals(ksd_scan *scan)
 	ksd_totals *t = &scan->totals;
 	memset(t, 0, sizeof *t);
 	t->logdirs = scan->nlogdirs;
+	count_findings(scan, &scan->findings);
 	for (size_t i = 0; i < scan->nlogdirs; i++) {
 		ksd_logdir *ld = &scan->logdirs[i];
 		count_findings(scan, &ld->findings);
@@ -352,6 +360,7 @@ static void visit_list(const ksd_findings *f, ksd_finding_visit_fn fn, void *ud,
 
 void ksd_scan_visit_findings(const ksd_scan *scan, ksd_finding_visit_fn fn, void *ud)
 {
+	visit_list(&scan->findings, fn, ud, NULL, NULL, NULL);
 	for (size_t i = 0; i < scan->nlogdirs; i++) {
 		const ksd_logdir *ld = &scan->logdirs[i];
 		visit_list(&ld->findings, fn, ud, ld, NULL, NULL);
