@@ -35,8 +35,16 @@ def scenario(name):
     return path
 
 
+# Directory-level info findings (issue 4) that depend on how a fixture was
+# written (clock, shutdown marker, index copies); test_diagnosis.py checks
+# each of them exactly, so the pathology tests here leave them out.
+DIAG_INFO = {"unclean-shutdown", "missing-index", "orphan-file", "legacy-format",
+             "expired-timestamp", "producer-state-rebuild"}
+
+
 def codes(doc):
-    return sorted((f["code"], f["severity"]) for f in doc["findings"])
+    return sorted((f["code"], f["severity"]) for f in doc["findings"]
+                  if not (f["code"] in DIAG_INFO and f["severity"] == "info"))
 
 
 def finding(doc, code):

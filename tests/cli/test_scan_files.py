@@ -53,8 +53,16 @@ def segments(root, part):
     return sorted(int(f[:20]) for f in os.listdir(os.path.join(root, part)) if f.endswith(".log"))
 
 
+# Directory-level info findings (issue 4) that depend on how a fixture was
+# written (clock, shutdown marker, index copies); test_diagnosis.py checks
+# each of them exactly, so the pathology tests here leave them out.
+DIAG_INFO = {"unclean-shutdown", "missing-index", "orphan-file", "legacy-format",
+             "expired-timestamp", "producer-state-rebuild"}
+
+
 def codes(doc):
-    return sorted((f["code"], f["severity"]) for f in doc["findings"])
+    return sorted((f["code"], f["severity"]) for f in doc["findings"]
+                  if not (f["code"] in DIAG_INFO and f["severity"] == "info"))
 
 
 def only(doc, code):
