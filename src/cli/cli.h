@@ -65,5 +65,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_sizes(int argc, char **argv);
 int cmd_offsets(int argc, char **argv);
+int cmd_recovery(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
+int cmd_compaction(int argc, char **argv);
 
 #endif
