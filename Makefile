@@ -161,6 +161,12 @@ test-docs: $(BIN)
 bench: all
 	@scripts/bench.sh
 
+# What each directory-level analysis (sizes, scan, preflight, recovery,
+# compaction) costs on the same 1.5 GB dir.
+.PHONY: bench-diagnosis
+bench-diagnosis: all
+	@scripts/bench-diagnosis.sh
+
 # Codec throughput: the libraries vs ksd_decode vs deep record iteration.
 $(BUILD)/codec_bench: $(BUILD)/obj/tests/bench/codec_bench.o $(LIBKSD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
