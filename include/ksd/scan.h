@@ -135,6 +135,19 @@ typedef struct ksd_partition {
 	struct ksd_logdir *logdir;
 } ksd_partition;
 
+/* A log dir root's meta.properties, as ksd_load_logdir_checkpoints read it
+ * (the broker-scope checks compare them across log dirs). */
+typedef struct ksd_logdir_meta {
+	int status;            /* -1 absent or unreadable, else a ksd_text_status (0 ok) */
+	int version;           /* 0 ZooKeeper mode, 1 KRaft */
+	bool has_broker_id, has_node_id, has_cluster_id, has_directory_id;
+	int32_t broker_id, node_id;
+	char cluster_id[256];
+	char directory_id[23]; /* Uuid text, "" = none */
+	uint32_t bad_line;     /* where parsing stopped when status != 0 */
+	const char *bad_what;  /* static */
+} ksd_logdir_meta;
+
 typedef struct ksd_logdir {
 	char *path;            /* as the user spelled it */
 	char *real_path;       /* canonical, for grouping */
@@ -146,6 +159,7 @@ typedef struct ksd_logdir {
 	ksd_partition *partitions;
 	size_t npartitions;
 	ksd_findings findings;
+	ksd_logdir_meta meta;  /* meta.properties (read with the checkpoints) */
 } ksd_logdir;
 
 /* An operational error: a path that could not be read. */

@@ -4,6 +4,8 @@
  * The lock probe establishes whether a broker is running, which decides how
  * pass 1 reads files (no mmap under a live broker: a truncation would raise
  * SIGBUS).  Foreign directories and unknown files were noted by discovery.
+ * Pass 3 proper (pass_dirchecks.c) says what loading will do with the log
+ * dir and each partition: recovery, missing and orphan files, checkpoints.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +73,5 @@ void ksd_probe_logdir_lock(ksd_logdir *ld)
 
 void ksd_pass_logdir(const ksd_config *cfg, ksd_logdir *ld)
 {
-	(void)cfg;
-	(void)ld;
+	ksd_check_logdir_files(cfg, ld);
 }

@@ -341,6 +341,8 @@ ksd_err ksd_scan_run(ksd_scan *scan, ksd_progress_fn progress, void *ud)
 		err = pool_run(&pl, 2, scan, NULL, NULL);
 	for (size_t i = 0; err == KSD_OK && i < scan->nlogdirs; i++)
 		ksd_pass_logdir(&scan->cfg, &scan->logdirs[i]);
+	if (err == KSD_OK)
+		ksd_pass_broker(scan);
 	collect_totals(scan);
 	free(pl.tasks);
 	free(pl.parts);

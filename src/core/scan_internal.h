@@ -88,5 +88,12 @@ typedef struct ksd_key_count {
 void ksd_segment_count_keys(ksd_worker *w, const ksd_segment *seg, uint64_t key_limit,
 			    ksd_key_count *out);
 
+/* Pass 3, directory level (pass_dirchecks.c): unclean-shutdown,
+ * missing-index, orphan-file, checkpoint-mismatch, from the model. */
+void ksd_check_logdir_files(const ksd_config *cfg, ksd_logdir *ld);
+
+/* After pass 3 (pass_broker.c): checks across log dirs, into scan->findings:
+ * meta-properties-mismatch, duplicate-partition, topic-id-mismatch. */
+void ksd_pass_broker(ksd_scan *scan);
 
 #endif

@@ -39,7 +39,8 @@ def scenario(name):
 # written (clock, shutdown marker, index copies); test_diagnosis.py checks
 # each of them exactly, so the pathology tests here leave them out.
 DIAG_INFO = {"unclean-shutdown", "missing-index", "orphan-file", "legacy-format",
-             "expired-timestamp", "producer-state-rebuild"}
+             "expired-timestamp", "producer-state-rebuild", "checkpoint-mismatch",
+             "duplicate-partition"}
 
 
 def codes(doc):
