@@ -28,6 +28,7 @@
 #include "ksd/batch.h"
 #include "ksd/cursor.h"
 #include "ksd/logreader.h"
+#include "ksd/predict.h"
 #include "scan_internal.h"
 
 
@@ -383,30 +384,6 @@ bool ksd_logdir_clean_shutdown(const ksd_partition *p)
 	return logdir_has(p, ".kafka_cleanshutdown");
 }
 
-/*
- * LogLoader.recoverLog: after an unclean shutdown every segment from the
- * one holding the recovery point on is recovered; a partition missing from
- * the checkpoint (or an unreadable one, which Kafka ignores) starts at 0.
- * The KRaft metadata log is opened with recoveryPoint 0 and
- * lastShutdownClean false (KafkaMetadataLog): recovered at every start.
- */
-static bool recovered_at_startup(const ksd_partition *p, const ksd_segment *seg, bool clean)
-{
-	if (strcmp(p->name.topic, "__cluster_metadata") == 0)
-		return true;
-	if (!seg->has_index)
-		return true; /* LogLoader: a missing .index recovers the segment */
-	if (clean || !p->logdir)
-		return false;
-	int64_t rp = p->recovery_point < 0 ? 0 : p->recovery_point;
-	const ksd_segment *next = NULL;
-	for (size_t i = 0; i < p->nsegments; i++)
-		if (p->segments[i].base_offset > seg->base_offset && p->segments[i].log_path &&
-		    (!next || p->segments[i].base_offset < next->base_offset))
-			next = &p->segments[i];
-	return !next || next->base_offset > rp;
-}
-
 void ksd_segment_index_ctx(const ksd_config *cfg, const ksd_partition *p,
 			   const ksd_segment *seg, const char *path, ksd_index_ctx *ctx)
 {
@@ -420,7 +397,7 @@ void ksd_segment_index_ctx(const ksd_config *cfg, const ksd_partition *p,
 	ctx->compacted = p->compacted;
 	ctx->clean_shutdown = ksd_logdir_clean_shutdown(p);
 	ctx->broker_running = p->logdir && p->logdir->lock_state == 1;
-	ctx->rebuilt_at_startup = recovered_at_startup(p, seg, ctx->clean_shutdown);
+	ctx->rebuilt_at_startup = ksd_segment_recovered_at_startup(p, seg, ctx->clean_shutdown);
 }
 
 /* <base>.log -> <base><suffix>, malloc'ed. */
