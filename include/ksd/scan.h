@@ -112,6 +112,7 @@ typedef struct ksd_segment {
 	int64_t first_damage;  /* file position of the first damage, or -1 */
 	int io_errno;          /* errno when the file could not be read */
 	ksd_findings *findings; /* allocated on first finding */
+	uint64_t v0_bytes;     /* the magic 0 part of legacy_bytes (legacy-format) */
 } ksd_segment;
 
 typedef struct ksd_partition {

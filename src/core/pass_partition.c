@@ -2,7 +2,9 @@
  * Pass 2: one partition, from the segment ranges pass 1 established.
  *
  * Reports segment-overlap, cleaner-map-overflow and snapshot-corrupt (the
- * producer state snapshots, read whole into the worker's buffer).
+ * producer state snapshots, read whole into the worker's buffer), then the
+ * data-level findings: legacy-format, future-/expired-timestamp,
+ * producer-state-rebuild (pass_data.c) and hanging-transaction (pass_txn.c).
  * Establishes nothing for later passes.
  */
 #include <inttypes.h>
@@ -305,20 +307,29 @@ static int snapshot_state(ksd_worker *w, const char *path, ksd_file_image *im)
 	return st == KSD_SNAP_OK ? SNAP_VALID : si.kafka_accepts ? SNAP_ACCEPTED_ODD : SNAP_REJECTED;
 }
 
+/* A snapshot the broker would load: valid, accepted with oddities, or one we
+ * could not read (it may read it; no false alarm about a replay). */
+static bool snapshot_usable(int state)
+{
+	return state != SNAP_REJECTED;
+}
+
 /*
  * ProducerStateManager.loadFromSnapshot tries the newest snapshot first and
  * falls back to older ones, deleting each it cannot read; what a bad one
- * costs depends on what is left below it.
+ * costs depends on what is left below it.  Returns the newest usable
+ * snapshot at or below `log_end` (snapshots above it are deleted at load),
+ * -1 when there is none.
  */
-void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
+static int64_t check_snapshots(ksd_worker *w, ksd_partition *p, int64_t log_end)
 {
 	if (p->nsnapshots == 0)
-		return;
+		return -1;
 	if (p->nsnapshots > 1) /* qsort(NULL, 0) is undefined */
 		qsort(p->snapshots, p->nsnapshots, sizeof *p->snapshots, offset_cmp);
 	signed char *state = malloc(p->nsnapshots);
 	if (!state)
-		return;
+		return -1;
 	ksd_file_image im;
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		char *path = snapshot_path(p, p->snapshots[i]);
@@ -327,6 +338,7 @@ void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
 	}
 	bool clean = ksd_logdir_clean_shutdown(p);
 	unsigned valid_below = 0;
+	int64_t newest_usable = -1;
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		char *path = snapshot_path(p, p->snapshots[i]);
 		ksd_snapshot_ctx ctx = {path, p->snapshots[i], i + 1 == p->nsnapshots, valid_below,
@@ -336,16 +348,28 @@ void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
 		if (news && path && ksd_file_load(path, KSD_FILE_READ_CAP, &w->ix[0], &im) == KSD_OK)
 			ksd_check_snapshot(&ctx, &im, &p->findings);
 		valid_below += state[i] == SNAP_VALID || state[i] == SNAP_ACCEPTED_ODD;
+		if (snapshot_usable(state[i]) && p->snapshots[i] <= log_end)
+			newest_usable = p->snapshots[i];
 		free(path);
 	}
 	free(state);
+	return newest_usable;
+}
+
+void ksd_check_partition_snapshots(ksd_worker *w, ksd_partition *p)
+{
+	(void)check_snapshots(w, p, INT64_MAX);
 }
 
 void ksd_pass_partition(const ksd_config *cfg, ksd_worker *w, ksd_partition *p)
 {
-	ksd_check_partition_snapshots(w, p);
+	int64_t snapshot = check_snapshots(w, p, ksd_partition_log_end(p));
 	if (p->nsegments == 0)
 		return;
 	check_overlap(cfg, p);
 	check_cleaner(cfg, w, p);
+	ksd_check_legacy_format(cfg, p);
+	ksd_check_timestamps(cfg, p);
+	ksd_check_transactions(cfg, w, p);
+	ksd_check_producer_rebuild(cfg, p, snapshot);
 }

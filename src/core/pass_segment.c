@@ -100,9 +100,11 @@ static void account_batch(walk *w, const ksd_batch *b, bool crc_ok)
 		s->max_timestamp = b->max_timestamp;
 	s->magic_mask |= 1u << b->magic;
 	s->codec_mask |= 1u << b->codec;
-	if (b->magic < 2)
+	if (b->magic < 2) {
 		s->legacy_bytes += b->entry_len;
-	else if (ksd_batch_is_transactional(b))
+		if (b->magic == 0)
+			s->v0_bytes += b->entry_len;
+	} else if (ksd_batch_is_transactional(b))
 		s->txn_batches++;
 	w->batches_end = b->position + b->entry_len;
 	/* Damaged batches (the first one or later ones) are not "valid data

@@ -88,6 +88,23 @@ typedef struct ksd_key_count {
 void ksd_segment_count_keys(ksd_worker *w, const ksd_segment *seg, uint64_t key_limit,
 			    ksd_key_count *out);
 
+/* Pass 2, data-level findings of one partition (pass_data.c). */
+void ksd_check_legacy_format(const ksd_config *cfg, ksd_partition *p);
+/* future-timestamp and expired-timestamp (time retention). */
+void ksd_check_timestamps(const ksd_config *cfg, ksd_partition *p);
+/* producer-state-rebuild; `snapshot` is the newest usable producer snapshot
+ * at or below the log end, -1 when there is none. */
+void ksd_check_producer_rebuild(const ksd_config *cfg, ksd_partition *p, int64_t snapshot);
+/* Pass 2: hanging-transaction (pass_txn.c); re-reads the partition's
+ * segments at header level when pass 1 saw transactional batches. */
+void ksd_check_transactions(const ksd_config *cfg, ksd_worker *w, ksd_partition *p);
+/* The offset after the last batch of the last .log; -1 with no .log. */
+int64_t ksd_partition_log_end(const ksd_partition *p);
+/* 1700000000000 -> "2023-11-14T22:13:20.000Z" (UTC). */
+const char *ksd_fmt_iso_ms(int64_t ms, char *buf, size_t len);
+/* 900000 -> "15 min", for messages. */
+const char *ksd_fmt_duration_ms(int64_t ms, char *buf, size_t len);
+
 /* Pass 3, directory level (pass_dirchecks.c): unclean-shutdown,
  * missing-index, orphan-file, checkpoint-mismatch, from the model. */
 void ksd_check_logdir_files(const ksd_config *cfg, ksd_logdir *ld);
