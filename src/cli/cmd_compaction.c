@@ -171,9 +171,10 @@ static void blocker_text(const ksd_compaction_part *cp, const ksd_compaction_blo
 			 fmt_bytes(b->count, a, sizeof a), fmt_bytes(cp->bytes, c, sizeof c));
 		return;
 	case KSD_BLOCK_LIVE_TOMBSTONES:
-		snprintf(buf, len, "%s keys end in a tombstone: a clean keeps each for "
+		snprintf(buf, len, "%s key%s end%s in a tombstone: a clean keeps each for "
 			 "delete.retention.ms (default 1 day) before dropping it (§4.8)",
-			 fmt_count(b->count, a, sizeof a));
+			 fmt_count(b->count, a, sizeof a), b->count == 1 ? "" : "s",
+			 b->count == 1 ? "s" : "");
 		return;
 	case KSD_BLOCK_DAMAGE:
 		snprintf(buf, len, "%s damaged or unreadable batch%s left out of these counts%s%s%s",
@@ -232,8 +233,9 @@ static void print_part(const ksd_compaction_part *cp, const comp_state *st)
 	       fmt_bytes(cp->active_bytes, d, sizeof d),
 	       cp->dirty_ratio > st->co.min_cleanable_ratio ? "above" : "not above",
 	       st->co.min_cleanable_ratio);
-	printf("  cleaner: %s\n", cp->would_clean ? "would pick this log now"
-						  : "would not clean this log now");
+	printf("  cleaner: %s\n", !cp->bytes ? "empty log, nothing to clean"
+				   : cp->would_clean ? "would pick this log now"
+						     : "would not clean this log now");
 	for (size_t i = 0; i < cp->nblockers; i++) {
 		char text[512];
 		const ksd_compaction_blocker *bl = &cp->blockers[i];
@@ -270,9 +272,9 @@ static void print_text(const ksd_scan *scan, const ksd_compaction *c, const comp
 		printf("... %zu smaller compacted partitions (--top 0 lists all)\n\n", c->nparts - shown);
 	size_t blocked = 0;
 	for (size_t i = 0; i < c->nparts; i++)
-		blocked += !c->parts[i].would_clean;
+		blocked += !c->parts[i].would_clean && c->parts[i].bytes;
 	printf("Summary: %zu compacted partition%s, %s, %s records; a full clean would remove "
-	       "about %s (%.1f%%, estimate); %zu would not be cleaned now.\n",
+	       "about %s (%.1f%%, estimate); %zu non-empty would not be cleaned now.\n",
 	       c->nparts, c->nparts == 1 ? "" : "s", fmt_bytes(c->bytes, a, sizeof a),
 	       fmt_count(c->records, b, sizeof b), fmt_bytes(c->reclaimable_bytes, d, sizeof d),
 	       pct(c->reclaimable_bytes, c->bytes), blocked);
@@ -442,7 +444,7 @@ static void json_summary(ksd_jw *w, const ksd_scan *scan, const ksd_compaction *
 {
 	size_t blocked = 0;
 	for (size_t i = 0; i < c->nparts; i++)
-		blocked += !c->parts[i].would_clean;
+		blocked += !c->parts[i].would_clean && c->parts[i].bytes;
 	const ksd_totals *t = &scan->totals;
 	ksd_jw_key(w, "summary");
 	ksd_jw_obj_begin(w);

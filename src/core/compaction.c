@@ -565,6 +565,11 @@ static void find_blockers(const ksd_config *cfg, const ksd_compaction_opts *o,
 			  const ksd_partition *p, ksd_compaction_part *cp,
 			  const found_findings *hanging)
 {
+	/* An empty log has nothing to clean; the cleaner skips it (totalBytes > 0). */
+	if (cp->bytes == 0) {
+		cp->would_clean = false;
+		return;
+	}
 	if (cp->metadata_log)
 		add_blocker(cp, KSD_BLOCK_METADATA_LOG, NULL, -1, 0, true);
 	if (!cfg->cleaner.enabled || cfg->cleaner.threads <= 0)

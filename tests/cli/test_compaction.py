@@ -429,9 +429,17 @@ def top_lists_largest_first():
         p.segment()
         p.add(keyed(b"k", 0, count))
         p.write()
+    os.makedirs(os.path.join(root, "ct-3"))
+    open(os.path.join(root, "ct-3", "%020d.log" % 0), "wb").close()
     rc, doc, _, _ = run("--json", "--compacted-topic", "ct", "--top", "2", root)
     assert [q["name"] for q in doc["partitions"]] == ["ct-1", "ct-2"], doc["partitions"]
-    assert doc["summary"]["compacted_partitions"] == 3
+    assert doc["summary"]["compacted_partitions"] == 4
+    rc, doc, _, _ = run("--json", "--compacted-topic", "ct", "--top", "0", root)
+    empty = doc["partitions"][-1]
+    assert empty["name"] == "ct-3" and empty["bytes"] == 0, empty
+    assert empty["blockers"] == [] and empty["would_clean"] is False, empty
+    # the others hold only an active segment: nothing dirty, not picked; the empty one is not counted
+    assert doc["summary"]["not_cleaned_now"] == 3, doc["summary"]
 
 
 @test
