@@ -16,6 +16,9 @@ typedef struct subcommand {
 static const subcommand subcommands[] = {
 	{"scan", cmd_scan, "check log dirs, partitions or segment files (read-only)"},
 	{"dump", cmd_dump, "decode segments, indexes, snapshots, checkpoints (kafka-dump-log and more)"},
+	{"recovery", cmd_recovery, "predict what the broker's next start will recover, truncate, delete, and how long"},
+	{"preflight", cmd_preflight, "upgrade preflight for a target Kafka version: one verdict, blockers first"},
+	{"compaction", cmd_compaction, "compacted partitions: bytes vs live keys, tombstones, dirty ratio, what blocks the cleaner"},
 	{"offsets", cmd_offsets, "committed consumer offsets from __consumer_offsets (table, JSON, reset CSV)"},
 	{"sizes", cmd_sizes, "partitions and topics by size, largest first; draft reassignment plan"},
 	{"explain", cmd_explain, "what a finding code means, and its fix"},
