@@ -169,7 +169,8 @@ static void report_missing_time_index(const ksd_config *cfg, ksd_segment *s)
 	ksd_finding_str(f, "missing", ".timeindex");
 	ksd_finding_uint(f, "bytes_reread", 0);
 	ksd_finding_str(f, "rule", "LogLoader: a missing .timeindex next to an .index is created "
-				   "empty (timeIndexFileNewlyCreated, resize(0)), not rebuilt (0.10.1+)");
+				   "empty (timeIndexFileNewlyCreated, resize(0)), not rebuilt; time "
+				   "indexes exist from 0.10.1 (KIP-33)");
 }
 
 /*
