@@ -53,6 +53,12 @@ def items(doc):
     return sorted((i["code"], i["level"]) for i in doc["items"])
 
 
+def serious(doc):
+    """Blockers and warnings: generated fixtures also carry notes (their
+    timestamps are past retention, the healthy tree has v0/v1 data)."""
+    return [x for x in items(doc) if x[1] != "note"]
+
+
 def test(fn):
     try:
         fn()
@@ -69,7 +75,7 @@ def healthy_kraft_dir_is_ready_for_4_0():
     rc, doc, _, _ = run("preflight", "--json", "--target", "4.0.0", "--kafka-version", "3.9.0",
                         kraft("kraft"))
     assert rc == 0, rc
-    assert doc["verdict"] == "ready" and items(doc) == [], items(doc)
+    assert doc["verdict"] == "ready" and serious(doc) == [], items(doc)
     assert doc["target"] == "4.0.0" and doc["current"] == "3.9.0"
     assert doc["blockers"] == 0 and doc["exit_code"] == 0
 
@@ -80,7 +86,7 @@ def zookeeper_mode_blocks_4_0_but_not_3_9():
     rc, doc, _, _ = run("preflight", "--json", "--target", "4.0", root)
     assert rc == 4, rc
     assert doc["verdict"] == "blocked"
-    assert items(doc) == [("zookeeper-mode", "blocker")], items(doc)
+    assert serious(doc) == [("zookeeper-mode", "blocker")], items(doc)
     it = doc["items"][0]
     assert "broker.id=1" in it["headline"] and it["paths"] == [root], it
     assert "KRaft" in it["why"] and it["count"] == 1
@@ -107,14 +113,14 @@ def upgrade_path_to_4_needs_3_3():
     rc, doc, _, _ = run("preflight", "--json", "--target", "4.0.0", "--kafka-version", "2.8.1", root)
     assert rc == 4 and ("upgrade-path", "blocker") in items(doc), (rc, items(doc))
     rc, doc, _, _ = run("preflight", "--json", "--target", "4.0.0", "--kafka-version", "3.3.2", root)
-    assert rc == 0 and items(doc) == [], (rc, items(doc))
+    assert rc == 0 and serious(doc) == [], (rc, items(doc))
 
 
 @test
 def a_downgrade_is_refused():
     rc, doc, _, _ = run("preflight", "--json", "--target", "3.6.0", "--kafka-version", "3.9.0",
                         kraft("kraft-down"))
-    assert rc == 4 and items(doc) == [("downgrade", "blocker")], (rc, items(doc))
+    assert rc == 4 and serious(doc) == [("downgrade", "blocker")], (rc, items(doc))
 
 
 @test
