@@ -145,6 +145,7 @@ typedef struct ksd_prediction {
 	ksd_rate_source rate_source;
 	uint64_t measured_bytes; /* for KSD_RATE_MEASURED */
 	double measured_seconds;
+	unsigned scan_workers;   /* the measured rate is per worker of the scan */
 	double seconds;        /* max over log dirs */
 	/* totals over log dirs */
 	uint64_t recovered_segments, recovered_bytes, replay_bytes, work_bytes;

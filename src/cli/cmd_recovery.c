@@ -296,9 +296,10 @@ static void print_time(FILE *out, const ksd_prediction *pr)
 		fprintf(out, "  rate %s, given with --recovery-rate\n", fmt_rate(pr->rate, a, sizeof a));
 		break;
 	case KSD_RATE_MEASURED:
-		fprintf(out, "  rate %s, measured by this scan (%s CRC-checked in %.3f s); an optimistic "
-			"bound: warm page cache, no index writes\n", fmt_rate(pr->rate, a, sizeof a),
-			fmt_bytes(pr->measured_bytes, b, sizeof b), pr->measured_seconds);
+		fprintf(out, "  rate %s per thread, measured by this scan (%s CRC-checked in %.3f s "
+			"by %u worker(s)); an optimistic bound: warm page cache, no index writes\n",
+			fmt_rate(pr->rate, a, sizeof a), fmt_bytes(pr->measured_bytes, b, sizeof b),
+			pr->measured_seconds, pr->scan_workers);
 		break;
 	case KSD_RATE_DEFAULT:
 		fprintf(out, "  rate %s, a conservative DEFAULT: this scan measured nothing "
@@ -516,6 +517,7 @@ static void json_totals(ksd_jw *w, const ksd_prediction *pr)
 	ksd_jw_kv_uint(w, "measured_bytes", pr->measured_bytes);
 	ksd_jw_key(w, "measured_seconds");
 	ksd_jw_real(w, pr->measured_seconds);
+	ksd_jw_kv_uint(w, "scan_workers", pr->scan_workers);
 	ksd_jw_obj_end(w);
 	ksd_jw_kv_uint(w, "threads", pr->threads);
 	ksd_jw_key(w, "seconds");

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ksd/files.h"
 #include "ksd/predict.h"
@@ -736,7 +737,14 @@ static void choose_rate(const ksd_scan *scan, const ksd_predict_opts *o, ksd_pre
 	}
 	double secs = o ? o->scan_seconds : 0;
 	if (scan->cfg.level >= KSD_LEVEL_CRC && secs > 0 && scan->totals.log_bytes > 0) {
-		pr->rate = (double)scan->totals.log_bytes / secs;
+		/* Recovery reads a partition on one thread: the scan's rate per
+		 * worker it ran (cfg.jobs, else online CPUs, at most one per segment). */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		uint64_t workers = scan->cfg.jobs ? scan->cfg.jobs : cpus > 0 ? (uint64_t)cpus : 1;
+		if (scan->totals.segments > 0 && scan->totals.segments < workers)
+			workers = scan->totals.segments;
+		pr->scan_workers = (unsigned)workers;
+		pr->rate = (double)scan->totals.log_bytes / secs / (double)workers;
 		pr->rate_source = KSD_RATE_MEASURED;
 		pr->measured_bytes = scan->totals.log_bytes;
 		pr->measured_seconds = secs;
