@@ -20,7 +20,7 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := zlib libdeflate liblz4 libzstd snappy
+PKGS := zlib libdeflate liblz4 libzstd snappy libcrypto
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -4,11 +4,12 @@
 # what to install by hand when neither works.
 set -eu
 
-# Build: compiler, pkg-config, the codec libraries (zlib and libdeflate
+# Build: compiler, pkg-config, libcrypto (SHA-256 for quarantine manifests),
+# the codec libraries (zlib and libdeflate
 # for gzip), cmocka.
 # Test-only: python3-kafka (+ codecs) for cross-checks against an
 # independent decoder; clang for the libFuzzer targets (optional).
-PKGS="gcc make pkg-config zlib1g-dev libdeflate-dev liblz4-dev libzstd-dev libsnappy-dev libcmocka-dev
+PKGS="gcc make pkg-config zlib1g-dev libdeflate-dev liblz4-dev libzstd-dev libsnappy-dev libssl-dev libcmocka-dev
 python3 python3-kafka python3-snappy python3-lz4 python3-zstandard"
 
 missing=""
@@ -22,8 +23,8 @@ if command -v dpkg-query >/dev/null 2>&1; then
 	done
 else
 	# Not Debian: check what the build needs and explain.
-	if ! pkg-config --exists zlib libdeflate liblz4 libzstd snappy cmocka 2>/dev/null; then
-		echo "install-deps: not a Debian/Ubuntu system; install zlib, libdeflate, lz4, zstd, snappy and" >&2
+	if ! pkg-config --exists zlib libdeflate liblz4 libzstd snappy libcrypto cmocka 2>/dev/null; then
+		echo "install-deps: not a Debian/Ubuntu system; install zlib, libdeflate, lz4, zstd, snappy, OpenSSL (libcrypto) and" >&2
 		echo "cmocka development packages and pkg-config, then re-run make." >&2
 		exit 1
 	fi
