@@ -19,6 +19,9 @@ typedef enum ksd_err {
 	KSD_ERR_FORMAT,    /* bytes do not form the expected structure */
 	KSD_ERR_OVERFLOW,  /* arithmetic or size over a cap */
 	KSD_ERR_LOCKED,    /* another process holds a lock we need */
+	KSD_ERR_CHANGED,   /* a file differs from what the plan recorded */
+	KSD_ERR_CONFLICT,  /* a destination already holds a different file */
+	KSD_ERR_REFUSED,   /* a safety precondition does not hold */
 	KSD_ERR__COUNT
 } ksd_err;
 

@@ -11,6 +11,9 @@ static const char *const error_text[KSD_ERR__COUNT] = {
 	[KSD_ERR_FORMAT] = "malformed input",
 	[KSD_ERR_OVERFLOW] = "value out of range",
 	[KSD_ERR_LOCKED] = "locked by another process",
+	[KSD_ERR_CHANGED] = "changed since the plan was made",
+	[KSD_ERR_CONFLICT] = "destination holds a different file",
+	[KSD_ERR_REFUSED] = "refused: a safety precondition does not hold",
 };
 
 const char *ksd_strerror(ksd_err err)
