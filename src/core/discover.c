@@ -263,6 +263,8 @@ static void note_leftover(ksd_partition *p, const char *name, const ksd_file_nam
 	ksd_finding_str(f, "state", fn->state == KSD_STATE_DELETED   ? "deleted"
 				    : fn->state == KSD_STATE_CLEANED ? "cleaned"
 								     : "swap");
+	ksd_finding_str(f, "rule", "LogLoader.removeTempFilesAndCollectSwapFiles: .deleted and .cleaned "
+			"deleted, .swap completed over its offset range (swap rules of KAFKA-6264, 2.0+)");
 	free(path);
 }
 
@@ -277,6 +279,8 @@ static bool partition_note_file(ksd_partition *p, const char *name, const struct
 					    "%s is not a file Kafka writes in a partition dir",
 					    name);
 		ksd_finding_uint(f, "size", size);
+		ksd_finding_str(f, "rule", "LogLoader loads only the file names it knows and leaves "
+				"other regular files alone (all versions)");
 		free(path);
 		return true;
 	}
@@ -347,7 +351,8 @@ static ksd_err add_partition_dir(ksd_scan *scan, ksd_logdir *ld, const char *pat
 			ksd_finding *f = ksd_report(&p->findings, KSD_P_UNKNOWN_FILE, fp, -1,
 						    "unexpected directory %s inside a partition dir",
 						    e->d_name);
-			(void)f;
+			ksd_finding_str(f, "rule", "LogLoader lists only files in a partition dir; a "
+					"subdirectory is left alone (all versions)");
 		} else {
 			/* Disk use as `du` counts it: allocated blocks, so a sparse
 			 * preallocated index counts for what it really holds. */
@@ -384,6 +389,8 @@ static ksd_err add_root_entry(ksd_scan *scan, ksd_logdir *ld, const char *name)
 					    "%s is not a file Kafka writes in a log dir root",
 					    name);
 		ksd_finding_uint(f, "size", (uint64_t)st.st_size);
+		ksd_finding_str(f, "rule", "LogManager reads only the root files it knows and leaves "
+				"other regular files alone (all versions)");
 	}
 	free(fp);
 	return err;

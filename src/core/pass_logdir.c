@@ -19,10 +19,12 @@
 
 void ksd_note_foreign_dir(ksd_logdir *ld, const char *path, const char *name)
 {
-	ksd_report(&ld->findings, KSD_P_FOREIGN_DIRECTORY, path, -1,
-		   "directory %s in log dir root %s is not in the form topic-partition or "
-		   "topic-partition.uniqueId-delete/-future/-stray; the broker refuses to start",
-		   name, ld->path);
+	ksd_finding *f = ksd_report(&ld->findings, KSD_P_FOREIGN_DIRECTORY, path, -1,
+		"directory %s in log dir root %s is not in the form topic-partition or "
+		"topic-partition.uniqueId-delete/-future/-stray; the broker refuses to start",
+		name, ld->path);
+	ksd_finding_str(f, "rule", "LogManager.loadLogs parses every subdirectory of a log dir as a "
+			"partition (UnifiedLog.parseTopicPartitionName; all versions)");
 }
 
 /*
@@ -69,6 +71,8 @@ void ksd_probe_logdir_lock(ksd_logdir *ld)
 		"the scan ran read-only and findings may describe files that are changing",
 		who, ld->path);
 	ksd_finding_int(f, "pid", ld->lock_pid);
+	ksd_finding_str(f, "rule", "the broker holds FileChannel.tryLock on <logdir>/.lock, a POSIX "
+			"fcntl lock on Linux (all versions)");
 }
 
 void ksd_pass_logdir(const ksd_config *cfg, ksd_logdir *ld)

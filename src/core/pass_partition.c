@@ -49,6 +49,8 @@ static void check_overlap(const ksd_config *cfg, ksd_partition *p)
 		ksd_finding_int(f, "last_offset", s->last_offset);
 		ksd_finding_int(f, "next_segment_base_offset", next->base_offset);
 		ksd_finding_str(f, "next_segment", next->log_path);
+		ksd_finding_str(f, "rule", "segments own disjoint, increasing offset ranges; the log finds "
+				"an offset's segment by its base (floorEntry; all versions)");
 		(void)cfg;
 	}
 }
@@ -226,6 +228,12 @@ static void report_overflow(cleaner_ctx *c, size_t idx, uint64_t estimate,
 	ksd_finding_real(f, "load_factor", cs->load_factor);
 	ksd_finding_str(f, "kafka_version",
 			c->cfg->kafka_version.known ? c->cfg->kafka_version.text : "unknown");
+	ksd_finding_str(f, "rule",
+		c->rule == RULE_FIRST_KEYS
+			? "0.10.0.x LogCleaner.buildOffsetMap: the distinct keys of the first dirty segment must fit the dedupe map (KAFKA-3587)"
+		: c->rule == RULE_SPAN
+			? "0.9.0.0-0.9.0.1 LogCleaner.buildOffsetMap: every dirty segment's offset span must fit the dedupe map (KAFKA-2235)"
+			: "version unknown: the 0.9.0.x offset-span rule (KAFKA-2235); gone from 0.10.1.0 (KAFKA-3894)");
 }
 
 static bool partition_has_v2(const ksd_partition *p)

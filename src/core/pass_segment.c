@@ -134,6 +134,9 @@ static void report_crc_mismatch(walk *w, const ksd_batch *b, uint32_t computed)
 	ksd_finding_uint(f, "batch_bytes", b->entry_len);
 	ksd_finding_hex32(f, "stored_crc", b->stored_crc);
 	ksd_finding_hex32(f, "computed_crc", computed);
+	ksd_finding_str(f, "rule", b->magic >= 2
+		? "DefaultRecordBatch.isValid: CRC-32C over attributes..end, checked when LogSegment.recover reads the batch (0.11+)"
+		: "LegacyRecord.isValid: CRC-32 over magic..end, checked when LogSegment.recover reads the message (all versions)");
 	note_damage(w, b->position);
 }
 
@@ -150,6 +153,8 @@ static void check_offsets(walk *w, const ksd_batch *b)
 			b->position, b->base_offset, s->base_offset);
 		ksd_finding_int(f, "batch_offset", b->base_offset);
 		ksd_finding_int(f, "segment_base_offset", s->base_offset);
+		ksd_finding_str(f, "rule", "LogFileUtils: a segment is named after its first offset; "
+				"AbstractIndex.toRelative rejects offsets below it (all versions)");
 	}
 	/* AbstractIndex.toRelative: offset - base must fit an int32. */
 	if (b->last_offset > s->base_offset &&
@@ -165,6 +170,8 @@ static void check_offsets(walk *w, const ksd_batch *b)
 			ksd_finding_int(f, "last_offset", b->last_offset);
 			ksd_finding_int(f, "segment_base_offset", s->base_offset);
 			ksd_finding_uint(f, "relative_offset", rel);
+			ksd_finding_str(f, "rule", "AbstractIndex.toRelative: offset - base must fit an int32 "
+					"(all versions); split on recovery or cleaning from 2.0 (KAFKA-6264)");
 		}
 	}
 }
@@ -180,6 +187,8 @@ static void report_zero_tail(walk *w, uint64_t pos)
 		n, pos, pos);
 	ksd_finding_uint(f, "zero_bytes", n);
 	ksd_finding_uint(f, "truncate_to", pos);
+	ksd_finding_str(f, "rule", "FileLogInputStream.nextBatch: an entry size below 14 is corruption; "
+			"LogSegment.recover truncates there (all versions)");
 	note_damage(w, pos);
 }
 
@@ -205,6 +214,8 @@ static void report_torn(walk *w, const ksd_lr_event *ev)
 	ksd_finding_uint(f, "torn_bytes", left);
 	ksd_finding_uint(f, "truncate_to", pos);
 	ksd_finding_bool(f, "active_segment", w->is_active);
+	ksd_finding_str(f, "rule", "FileLogInputStream.nextBatch: 17 bytes or fewer left, or an entry past "
+			"the end of the file, ends the log; LogSegment.recover truncates there (all versions)");
 	/* Expected only at the end of the active segment after a crash. */
 	if (f && !w->is_active)
 		f->severity = KSD_SEV_ERROR;
@@ -230,6 +241,8 @@ static void report_corrupt(walk *w, const ksd_lr_event *ev)
 	ksd_finding_int(f, "magic", ev->magic);
 	ksd_finding_uint(f, "skipped_bytes",
 			 ev->resume_at >= 0 ? (uint64_t)ev->resume_at - pos : ev->remaining);
+	ksd_finding_str(f, "rule", "FileLogInputStream.nextBatch and DefaultRecordBatch.ensureValid: size "
+			"below 14, magic above 2, a v2 batch below 61 bytes (all versions)");
 	note_damage(w, pos);
 }
 

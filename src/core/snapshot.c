@@ -186,6 +186,8 @@ void ksd_check_snapshot(const ksd_snapshot_ctx *ctx, const ksd_file_image *im, k
 	if (si.kafka_accepts || !ctx->newest)
 		f->severity = KSD_SEV_INFO;
 	ksd_finding_str(f, "reason", ksd_snapshot_status_text(si.status));
+	ksd_finding_str(f, "rule", "ProducerStateManager.readSnapshot: version 1, CRC-32C over the "
+			"rest, count entries of 46 bytes (0.11+)");
 	ksd_finding_int(f, "snapshot_offset", ctx->offset);
 	ksd_finding_int(f, "version", si.version);
 	ksd_finding_int(f, "count", si.count);

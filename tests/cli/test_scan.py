@@ -512,9 +512,29 @@ def json_findings_have_the_contract_fields():
     assert doc["findings"]
     for f in doc["findings"]:
         for k in ("code", "severity", "scope", "path", "partition", "log_dir", "position",
-                  "message"):
+                  "message", "rule"):
             assert k in f, (k, f)
         assert f["severity"] in ("info", "warning", "error")
+
+
+@test
+def every_finding_names_the_rule_that_produced_it():
+    names = ["healthy", "headline", "crc-mismatch", "crc-mismatch-v1", "torn-tail",
+             "corrupt-entry", "unknown-magic", "offset-overflow", "segment-overlap",
+             "base-offset-mismatch", "foreign-directory", "zero-tail"]
+    seen = set()
+    for name in names:
+        # A copy without the shutdown marker: the unclean-shutdown family fires too.
+        root = os.path.join(TMP, "rules-" + name)
+        shutil.copytree(scenario(name), root)
+        marker = os.path.join(root, ".kafka_cleanshutdown")
+        if os.path.exists(marker):
+            os.unlink(marker)
+        rc, doc, _, _ = run("scan", "--json", "--kafka-version", "0.9.0.1", root)
+        for f in doc["findings"]:
+            seen.add(f["code"])
+            assert isinstance(f.get("rule"), str) and f["rule"], (name, f["code"], f)
+    assert len(seen) >= 12, sorted(seen)
 
 
 shutil.rmtree(TMP, ignore_errors=True)
