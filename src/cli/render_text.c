@@ -23,18 +23,30 @@ static const char *leaf(const char *path)
 	return s ? s + 1 : (path ? path : "");
 }
 
-static void print_finding(FILE *out, const char *indent, const ksd_finding *f)
+static const char *field_str(const ksd_finding *f, const char *name)
+{
+	for (unsigned i = 0; i < f->nfields; i++)
+		if (f->fields[i].type == KSD_F_STR && strcmp(f->fields[i].name, name) == 0)
+			return f->fields[i].v.s;
+	return NULL;
+}
+
+/* -v adds the Kafka rule behind each finding. */
+static void print_finding(FILE *out, const char *indent, const ksd_finding *f, bool verbose)
 {
 	const ksd_problem_info *pi = ksd_problem_get(f->problem);
 	fprintf(out, "%s%s %s: %s\n", indent, sev_label(f->severity), pi->code, f->message);
+	const char *rule = verbose ? field_str(f, "rule") : NULL;
+	if (rule)
+		fprintf(out, "%s        rule: %s\n", indent, rule);
 }
 
-static void print_list(FILE *out, const char *indent, const ksd_findings *f)
+static void print_list(FILE *out, const char *indent, const ksd_findings *f, bool verbose)
 {
 	if (!f)
 		return;
 	for (size_t i = 0; i < f->n; i++)
-		print_finding(out, indent, &f->v[i]);
+		print_finding(out, indent, &f->v[i], verbose);
 	for (unsigned p = 0; p < KSD_P__COUNT; p++)
 		if (f->suppressed[p])
 			fprintf(out, "%s(%" PRIu64 " more %s findings not shown; raise --max-findings)\n",
@@ -68,7 +80,7 @@ static void print_segment(FILE *out, const ksd_segment *s, bool verbose)
 		fprintf(out, "%" PRId64 "..%" PRId64 "\n", s->first_offset, s->last_offset);
 	else
 		fprintf(out, "none\n");
-	print_list(out, "      ", s->findings);
+	print_list(out, "      ", s->findings, verbose);
 }
 
 static void print_partition(FILE *out, const ksd_partition *p, bool verbose)
@@ -77,7 +89,7 @@ static void print_partition(FILE *out, const ksd_partition *p, bool verbose)
 		return;
 	fprintf(out, "  %s/%s%s\n", p->dir_name, p->compacted ? "  (compacted)" : "",
 		p->name.state != KSD_PART_LIVE ? "" : "");
-	print_list(out, "    ", &p->findings);
+	print_list(out, "    ", &p->findings, verbose);
 	for (size_t i = 0; i < p->nsegments; i++)
 		print_segment(out, &p->segments[i], verbose);
 }
@@ -86,7 +98,7 @@ static void print_logdir(FILE *out, const ksd_logdir *ld, bool verbose)
 {
 	size_t clean = 0;
 	fprintf(out, "%s\n", ld->path);
-	print_list(out, "  ", &ld->findings);
+	print_list(out, "  ", &ld->findings, verbose);
 	for (size_t i = 0; i < ld->npartitions; i++) {
 		if (!partition_has_findings(&ld->partitions[i]))
 			clean++;
@@ -174,7 +186,7 @@ void render_scan_text(const ksd_scan *scan, const render_opts *ro, FILE *out)
 	print_errors(scan, out);
 	if (scan->findings.n) {
 		fprintf(out, "Across log dirs\n");
-		print_list(out, "  ", &scan->findings);
+		print_list(out, "  ", &scan->findings, ro->verbose);
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < scan->nlogdirs; i++)

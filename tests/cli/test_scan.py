@@ -535,6 +535,12 @@ def every_finding_names_the_rule_that_produced_it():
             seen.add(f["code"])
             assert isinstance(f.get("rule"), str) and f["rule"], (name, f["code"], f)
     assert len(seen) >= 12, sorted(seen)
+    rc, _, out, _ = run("scan", "-v", "--kafka-version", "0.9.0.1", scenario("headline"),
+                        check_json=False)
+    assert "rule: 0.9.0.0-0.9.0.1 LogCleaner.buildOffsetMap" in out, out
+    rc, _, out, _ = run("scan", "--kafka-version", "0.9.0.1", scenario("headline"),
+                        check_json=False)
+    assert "rule:" not in out
 
 
 shutil.rmtree(TMP, ignore_errors=True)
