@@ -55,6 +55,23 @@ case "$status" in
 	;;
 esac
 
+# The same tree through the directory-level views: what the next start
+# does, and whether the data is ready for a 4.0 upgrade.
+for view in "recovery --kafka-version 0.9.0.1" "preflight --kafka-version 0.9.0.1 --target 4.0.0"; do
+	echo
+	echo "\$ $(basename "$bin") $view $dirs"
+	vstatus=0
+	# shellcheck disable=SC2086 # $view is a list of words on purpose
+	"$bin" $view "$out/kafka-logs-1" "$out/kafka-logs-2" || vstatus=$?
+	case "$vstatus" in
+	0 | 4) ;;
+	*)
+		echo "demo.sh: $view failed with exit status $vstatus" >&2
+		exit "$vstatus"
+		;;
+	esac
+done
+
 cat <<EOF
 
 (scan exit status $status: 0 = clean, 4 = findings, as planted)

@@ -277,7 +277,7 @@ static bool scan_has_metadata_log(const ksd_scan *scan)
 
 typedef struct mode_census {
 	size_t zk, kraft, unreadable, absent;
-	const char *zk_path;
+	const char *zk_paths[KSD_PF_MAX_PATHS];
 	int32_t broker_id;
 } mode_census;
 
@@ -298,8 +298,8 @@ static void census_logdir(const ksd_logdir *ld, ksd_bytes *buf, mode_census *mc)
 		return;
 	}
 	if (mp->version == 0) {
-		if (!mc->zk_path)
-			mc->zk_path = ld->path;
+		if (mc->zk < KSD_PF_MAX_PATHS)
+			mc->zk_paths[mc->zk] = ld->path;
 		mc->broker_id = mp->has_broker_id ? mp->broker_id : -1;
 		mc->zk++;
 	} else {
@@ -344,10 +344,11 @@ static void check_metadata_mode(pf_ctx *c, const ksd_scan *scan)
 				    "mode, brokers restarted in KRaft mode) before upgrading."
 				  : "Migrate the cluster to KRaft on 3.x first, then upgrade.",
 			line);
-		if (it) {
-			it->count = mc.zk;
-			it->paths[it->npaths++] = mc.zk_path;
-		}
+		/* One item: its headline counts the dirs, its paths name them. */
+		for (size_t i = 0; it && i < mc.zk && i < KSD_PF_MAX_PATHS; i++)
+			it->paths[it->npaths++] = mc.zk_paths[i];
+		if (it)
+			it->count = 1;
 	} else if (roots > 0 && mc.kraft == 0 && mc.absent + mc.unreadable == roots) {
 		snprintf(line, sizeof line, "none of the %zu log dir%s has a readable meta.properties: "
 			 "ZooKeeper or KRaft mode cannot be told from the files", roots,
@@ -358,7 +359,7 @@ static void check_metadata_mode(pf_ctx *c, const ksd_scan *scan)
 			"Check the broker's process.roles / zookeeper.connect settings: a ZooKeeper-mode "
 			"broker must be migrated to KRaft on 3.x first.", line);
 		if (it)
-			it->count = roots;
+			it->count = 1;
 	}
 }
 
@@ -373,20 +374,24 @@ static void check_upgrade_path(pf_ctx *c)
 	if (ksd_kversion_cmp(tgt, cur) < 0) {
 		snprintf(line, sizeof line, "target %s is older than the current version %s",
 			 tgt->text, cur->text);
-		item_add(c, "downgrade", KSD_PF_BLOCKER,
+		ksd_pf_item *it = item_add(c, "downgrade", KSD_PF_BLOCKER,
 			 "Downgrades are not what this preflight checks: on-disk formats, checkpoints "
 			 "and metadata.version written by the newer version may not load in the older one.",
 			 "Follow the target release's downgrade notes instead.", line);
+		if (it)
+			it->count = 1;
 		return;
 	}
 	if (target_at_least(c, 4, 0, 0) && !ksd_kversion_at_least(cur, 3, 3, 0, 0)) {
 		snprintf(line, sizeof line, "Kafka %s cannot be upgraded to %s directly", cur->text,
 			 tgt->text);
-		item_add(c, "upgrade-path", KSD_PF_BLOCKER,
+		ksd_pf_item *it = item_add(c, "upgrade-path", KSD_PF_BLOCKER,
 			 "4.x upgrades are supported from 3.3.x on (KRaft production-ready), with "
 			 "software and metadata.version at least 3.3.",
 			 "Upgrade to 3.9.x first (migrating to KRaft on the way if the cluster uses "
 			 "ZooKeeper), then to the target.", line);
+		if (it)
+			it->count = 1;
 	}
 }
 

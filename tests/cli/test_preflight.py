@@ -90,6 +90,11 @@ def zookeeper_mode_blocks_4_0_but_not_3_9():
     it = doc["items"][0]
     assert "broker.id=1" in it["headline"] and it["paths"] == [root], it
     assert "KRaft" in it["why"] and it["count"] == 1
+    second = scenario("healthy", copy_as="second-dir")
+    rc, doc, out, _ = run("preflight", "--json", "--target", "4.0", root, second)
+    it = [i for i in doc["items"] if i["code"] == "zookeeper-mode"][0]
+    assert it["headline"].startswith("2 of 2 log dirs") and it["count"] == 1, it
+    assert sorted(it["paths"]) == sorted([root, second]), it
     rc, doc, _, _ = run("preflight", "--json", "--target", "3.9.0", root)
     assert rc == 0 and doc["verdict"] == "ready", (rc, items(doc))
 
@@ -121,6 +126,7 @@ def a_downgrade_is_refused():
     rc, doc, _, _ = run("preflight", "--json", "--target", "3.6.0", "--kafka-version", "3.9.0",
                         kraft("kraft-down"))
     assert rc == 4 and serious(doc) == [("downgrade", "blocker")], (rc, items(doc))
+    assert doc["items"][0]["count"] == 1
 
 
 @test
