@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "ksd/compaction.h"
 #include "ksd/jsonw.h"
+#include "render.h"
 #include "scan_common.h"
 
 enum {
@@ -297,11 +298,6 @@ static void print_text(const ksd_scan *scan, const ksd_compaction *c, const comp
 
 /* --- JSON ------------------------------------------------------------------ */
 
-static void sink_stdout(void *ud, const char *p, size_t n)
-{
-	fwrite(p, 1, n, (FILE *)ud);
-}
-
 static void kv_real(ksd_jw *w, const char *k, double v)
 {
 	ksd_jw_key(w, k);
@@ -393,52 +389,6 @@ static void json_part(ksd_jw *w, const ksd_compaction_part *cp, const comp_state
 	ksd_jw_obj_end(w);
 }
 
-static void json_field(ksd_jw *w, const ksd_field *fl)
-{
-	char hex[16];
-	ksd_jw_key(w, fl->name);
-	switch (fl->type) {
-	case KSD_F_INT: ksd_jw_int(w, fl->v.i); break;
-	case KSD_F_UINT: ksd_jw_uint(w, fl->v.u); break;
-	case KSD_F_HEX32:
-		snprintf(hex, sizeof hex, "0x%08" PRIx32, (uint32_t)fl->v.u);
-		ksd_jw_str(w, hex);
-		break;
-	case KSD_F_BOOL: ksd_jw_bool(w, fl->v.b); break;
-	case KSD_F_STR: ksd_jw_str(w, fl->v.s); break;
-	case KSD_F_REAL: ksd_jw_real(w, fl->v.d); break;
-	}
-}
-
-/* The same shape as scan's findings array. */
-static void json_finding(void *ud, const ksd_logdir *ld, const ksd_partition *p,
-			 const ksd_segment *s, const ksd_finding *f)
-{
-	ksd_jw *w = ud;
-	const ksd_problem_info *pi = ksd_problem_get(f->problem);
-	ksd_jw_obj_begin(w);
-	ksd_jw_kv_str(w, "code", pi->code);
-	ksd_jw_kv_str(w, "severity", ksd_severity_name(f->severity));
-	ksd_jw_kv_str(w, "scope", ksd_scope_name(pi->scope));
-	ksd_jw_kv_str(w, "path", f->path);
-	ksd_jw_kv_str(w, "partition", p ? p->dir_name : NULL);
-	ksd_jw_kv_str(w, "log_dir", ld ? ld->path : NULL);
-	ksd_jw_key(w, "segment");
-	if (s)
-		ksd_jw_int(w, s->base_offset);
-	else
-		ksd_jw_null(w);
-	ksd_jw_key(w, "position");
-	if (f->position >= 0)
-		ksd_jw_int(w, f->position);
-	else
-		ksd_jw_null(w);
-	ksd_jw_kv_str(w, "message", f->message);
-	for (unsigned i = 0; i < f->nfields; i++)
-		json_field(w, &f->fields[i]);
-	ksd_jw_obj_end(w);
-}
-
 static void json_summary(ksd_jw *w, const ksd_scan *scan, const ksd_compaction *c, int rc,
 			 const comp_state *st, double elapsed)
 {
@@ -468,7 +418,7 @@ static void print_json(const ksd_scan *scan, const ksd_compaction *c, const comp
 		       int rc, double elapsed)
 {
 	ksd_jw w;
-	ksd_jw_init(&w, (ksd_sink){sink_stdout, stdout});
+	ksd_jw_init(&w, (ksd_sink){jw_sink_file, stdout});
 	const ksd_config *cfg = &scan->cfg;
 	ksd_jw_obj_begin(&w);
 	ksd_jw_kv_str(&w, "tool", "ksegdoctor");
@@ -491,7 +441,7 @@ static void print_json(const ksd_scan *scan, const ksd_compaction *c, const comp
 	ksd_jw_arr_end(&w);
 	ksd_jw_key(&w, "findings");
 	ksd_jw_arr_begin(&w);
-	ksd_scan_visit_findings(scan, json_finding, &w);
+	ksd_scan_visit_findings(scan, jw_finding, &w);
 	ksd_jw_arr_end(&w);
 	ksd_jw_key(&w, "errors");
 	ksd_jw_arr_begin(&w);
