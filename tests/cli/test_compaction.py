@@ -32,23 +32,12 @@ REALDATA = os.path.join(os.path.dirname(REPO), "shared", "realdata")
 NAME = "cli-compaction"
 TMP = tempfile.mkdtemp(prefix="ksd-compaction-")
 atexit.register(shutil.rmtree, TMP, True)
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 TS = 1700000000000
 
 from kafka.record.default_records import DefaultRecordBatchBuilder  # noqa: E402
 
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 def run(*args):

@@ -22,24 +22,13 @@ GEN = os.environ.get("KSD_GEN") or os.path.join(REPO, "build", "ksd-gen")
 NAME = "cli-diagnosis-data"
 TMP = tempfile.mkdtemp(prefix="ksd-diagdata-")
 atexit.register(shutil.rmtree, TMP, True)
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 NOW = 1700000000000          # --now (2023-11-14T22:13:20Z)
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 MINE = {"legacy-format", "future-timestamp", "expired-timestamp", "hanging-transaction",
         "producer-state-rebuild"}
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 # --- v2 batches and legacy messages (kafka-facts.md §1.2-1.7) ----------------

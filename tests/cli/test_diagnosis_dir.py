@@ -19,22 +19,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 TMP = tempfile.mkdtemp(prefix="ksd-diagdir-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 HEALTHY = os.path.join(TMP, "healthy")
 SUFFIX = ".0123456789abcdef0123456789abcdef-"
 MINE = {"unclean-shutdown", "missing-index", "orphan-file", "checkpoint-mismatch",
         "meta-properties-mismatch", "duplicate-partition", "topic-id-mismatch"}
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 def scan(*paths, args=()):

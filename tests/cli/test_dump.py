@@ -21,7 +21,7 @@ KSD = os.environ.get("KSD") or os.path.join(REPO, "build", "ksegdoctor")
 GEN = os.environ.get("KSD_GEN") or os.path.join(REPO, "build", "ksd-gen")
 NAME = "cli-dump"
 TMP = tempfile.mkdtemp(prefix="ksd-cli-dump-")
-results = {"passed": 0, "failed": 0, "pending": []}
+from clitest import results, test  # noqa: E402 - shared runner
 
 
 def run(*args):
@@ -54,17 +54,6 @@ def copy_scenario(name, as_name):
 
 def segs(part):
     return sorted(os.path.join(part, f) for f in os.listdir(part) if f.endswith(".log"))
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 def events0():

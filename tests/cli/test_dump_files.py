@@ -16,7 +16,7 @@ KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 REAL = os.path.join(ROOT, "..", "shared", "realdata")
 TMP = tempfile.mkdtemp(prefix="ksd-dumpf-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 
 def run(*args):
@@ -27,17 +27,6 @@ def run(*args):
 def jrun(*args):
     rc, out, err = run("--json", *args)
     return rc, [json.loads(l) for l in out.splitlines() if l.strip()], err
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 HEALTHY = os.path.join(TMP, "healthy")

@@ -33,20 +33,9 @@ REALDATA = os.path.join(os.path.dirname(REPO), "shared", "realdata")
 NAME = "cli-offsets"
 TMP = tempfile.mkdtemp(prefix="ksd-offsets-")
 atexit.register(shutil.rmtree, TMP, True)
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 BASE_TS = 1700000000000
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 # --- Java String.hashCode -> coordinator partition (kafka-facts.md §6.2) ----

@@ -20,7 +20,7 @@ KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 REAL = os.path.join(ROOT, "..", "shared", "realdata")
 TMP = tempfile.mkdtemp(prefix="ksd-preflight-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 
 def run(*args):
@@ -57,17 +57,6 @@ def serious(doc):
     """Blockers and warnings: generated fixtures also carry notes (their
     timestamps are past retention, the healthy tree has v0/v1 data)."""
     return [x for x in items(doc) if x[1] != "note"]
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 @test

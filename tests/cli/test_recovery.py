@@ -21,7 +21,7 @@ KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 REALDATA = os.path.join(os.path.dirname(ROOT), "shared", "realdata")
 TMP = tempfile.mkdtemp(prefix="ksd-recovery-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 MIB100 = 100 * 1024 * 1024  # --recovery-rate 100M (binary units)
 
 
@@ -104,17 +104,6 @@ def segs(p):
 
 def recovered(p):
     return sorted(s["base_offset"] for s in p["segments"] if s["recovered"])
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 # --- which segments ---------------------------------------------------------

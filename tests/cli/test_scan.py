@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 TMP = tempfile.mkdtemp(prefix="ksd-cli-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 
 def run(*args, check_json=True):
@@ -59,17 +59,6 @@ def write_props(text):
     os.write(fd, text.encode())
     os.close(fd)
     return path
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 # --- one pathology per scenario: must fire, and nothing else ---------------

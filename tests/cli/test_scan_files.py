@@ -18,7 +18,7 @@ import tempfile
 KSD = os.environ["KSD"]
 GEN = os.environ["KSD_GEN"]
 TMP = tempfile.mkdtemp(prefix="ksd-cli-files-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 INDEX_CODES = {"index-corrupt", "timeindex-corrupt", "txnindex-corrupt",
                "index-preallocated", "snapshot-corrupt"}
 PREALLOC_INDEX = 10485760
@@ -90,17 +90,6 @@ def batch_starts(path):
         out.append((pos, off))
         pos += 12 + size
     return out
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure and go on
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 # --- healthy trees: nothing fires ---------------------------------------------

@@ -12,23 +12,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 KSD = os.environ.get("KSD", os.path.join(ROOT, "build", "ksegdoctor"))
 GEN = os.environ.get("KSD_GEN", os.path.join(ROOT, "build", "ksd-gen"))
 TMP = tempfile.mkdtemp(prefix="ksd-sizes-")
-results = {"passed": 0, "failed": 0}
+from clitest import results, test  # noqa: E402 - shared runner
 
 
 def run(*args):
     p = subprocess.run([KSD, *args], capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
-
-
-def test(fn):
-    try:
-        fn()
-        results["passed"] += 1
-        print("ok   %s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001
-        results["failed"] += 1
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-    return fn
 
 
 DEMO = os.path.join(TMP, "demo")
