@@ -19,6 +19,7 @@ static const subcommand subcommands[] = {
 	{"recovery", cmd_recovery, "predict what the broker's next start will recover, truncate, delete, and how long"},
 	{"preflight", cmd_preflight, "upgrade preflight for a target Kafka version: one verdict, blockers first"},
 	{"compaction", cmd_compaction, "compacted partitions: bytes vs live keys, tombstones, dirty ratio, what blocks the cleaner"},
+	{"quarantine", cmd_quarantine, "move damaged segments, tails or indexes out of a stopped broker's log dirs (journaled, restorable)"},
 	{"offsets", cmd_offsets, "committed consumer offsets from __consumer_offsets (table, JSON, reset CSV)"},
 	{"sizes", cmd_sizes, "partitions and topics by size, largest first; draft reassignment plan"},
 	{"explain", cmd_explain, "what a finding code means, and its fix"},
