@@ -59,7 +59,7 @@ LIBGEN := $(BUILD)/libksdgen.a
 BIN := $(BUILD)/ksegdoctor
 GEN := $(BUILD)/ksd-gen
 
-.PHONY: all check check-fast test test-unit test-cli test-real test-fuzz-replay test-docs test-xcheck \
+.PHONY: all check check-fast test test-unit test-cli test-crash test-real test-fuzz-replay test-docs test-xcheck \
         asan demo deps install uninstall clean fuzz bench docs
 .DEFAULT_GOAL := all
 # Keep object files of test and fuzz binaries (make would delete them as
@@ -101,6 +101,13 @@ $(BUILD)/replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_ma
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
+# Crash suite: a test-only driver into the quarantine engine (with the
+# CLI's KSEGDOCTOR_FAULT hook) and tests/crash/run.py over it.
+QDRIVER := $(BUILD)/tests/qdriver
+$(QDRIVER): $(BUILD)/obj/tests/crash/qdriver.o $(BUILD)/obj/src/cli/qfault.o $(LIBKSD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
 # --- dependencies ---------------------------------------------------------
 deps:
 	@scripts/install-deps.sh
@@ -118,10 +125,13 @@ test-real: $(BIN)
 test-xcheck: $(BIN) $(GEN)
 	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) tests/xcheck/run.sh
 
+test-crash: $(BIN) $(GEN) $(QDRIVER)
+	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) QDRIVER=$(abspath $(QDRIVER)) /usr/bin/python3 tests/crash/run.py
+
 test-fuzz-replay: $(REPLAY_BIN)
 	@scripts/run-replay.sh $(REPLAY_BIN)
 
-test: test-unit test-cli test-real test-xcheck test-fuzz-replay test-docs
+test: test-unit test-cli test-real test-xcheck test-crash test-fuzz-replay test-docs
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test

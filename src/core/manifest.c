@@ -523,15 +523,12 @@ typedef struct parser {
 
 static ksd_err parse_one(parser *p, size_t lineno, char *buf)
 {
+	if (lineno == 1)
+		return KSD_OK; /* magic and version: checked by the caller */
 	mline l;
 	if (!split_line(buf, &l))
 		return KSD_ERR_FORMAT;
 	ksd_qmanifest *m = p->m;
-	if (lineno == 1) {
-		if (strcmp(l.word, MAGIC) != 0)
-			return KSD_ERR_FORMAT;
-		return KSD_OK; /* version is checked by the caller */
-	}
 	if (p->ended)
 		return KSD_ERR_FORMAT;
 	if (strcmp(l.word, "op") == 0) {
