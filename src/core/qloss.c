@@ -611,6 +611,10 @@ static ksd_err analyse(reader *r, const ksd_qplan *plan, const ksd_partition *p,
 			any = true;
 		}
 	}
+	if (!any) {
+		free(st);
+		return KSD_OK; /* only indexes dropped: nothing to lose, no entry */
+	}
 	lp->p = p;
 	lp->compacted = p->compacted;
 	lp->offsets_topic = strcmp(p->name.topic, "__consumer_offsets") == 0;
@@ -663,6 +667,8 @@ ksd_err ksd_qloss_compute(const ksd_scan *scan, const ksd_qplan *plan,
 		err = KSD_ERR_NOMEM;
 	for (size_t i = 0; err == KSD_OK && i < plan->nparts; i++) {
 		err = analyse(&r, plan, plan->parts[i].p, &out->parts[out->nparts]);
+		if (!out->parts[out->nparts].p)
+			continue;
 		out->any |= out->parts[out->nparts].loses;
 		out->nparts++;
 	}

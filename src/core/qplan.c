@@ -507,20 +507,32 @@ static void guard_partition(builder *b, const ksd_partition *p, const ksd_logdir
 					kept_after = true;
 			}
 			bool gap = c->kind == KSD_QU_SEGMENT ? kept_before && kept_after : kept_after;
-			if (c->kind == KSD_QU_TAIL && gap && s != last) {
-				const ksd_segment *next = NULL;
-				for (size_t j = i + 1; j < p->nsegments && !next; j++)
-					if (p->segments[j].log_path)
-						next = &p->segments[j];
+			const ksd_segment *next = NULL;
+			for (size_t j = i + 1; j < p->nsegments && !next; j++)
+				if (p->segments[j].log_path)
+					next = &p->segments[j];
+			if (c->kind == KSD_QU_TAIL && gap)
 				gap = next && c->kept_end < next->base_offset;
-			}
-			if (gap && !b->sel->allow_gap)
+			if (!gap || b->sel->allow_gap)
+				continue;
+			if (c->kind == KSD_QU_TAIL)
+				refuse_cand(b, c, "offset-gap", "--allow-gap",
+					    fmt_alloc("cutting the tail of %s leaves offsets %lld..%lld of "
+						      "the delete-policy topic %s missing before the next "
+						      "segment: an offset hole consumers and followers do "
+						      "not expect (kafka-facts.md §5.5)",
+						      seg_name(s, nb, sizeof nb), (long long)c->kept_end,
+						      (long long)(next->base_offset - 1), p->dir_name));
+			else
 				refuse_cand(b, c, "offset-gap", "--allow-gap",
 					    fmt_alloc("%s of %s is not at the front of a delete-policy "
-						      "topic: removing it leaves an offset hole consumers "
-						      "and followers do not expect (kafka-facts.md §5.5); "
-						      "quarantine from the front, or --allow-gap",
-						      seg_name(s, nb, sizeof nb), p->dir_name));
+						      "topic: removing it leaves offsets %lld..%lld "
+						      "missing, a hole consumers and followers do not "
+						      "expect (kafka-facts.md §5.5); quarantine from the "
+						      "front instead",
+						      seg_name(s, nb, sizeof nb), p->dir_name,
+						      (long long)s->base_offset,
+						      (long long)(next ? next->base_offset - 1 : seg_end(s) - 1)));
 		}
 	}
 	/* Never below the log start checkpoint: the broker would delete all. */
