@@ -8,9 +8,10 @@ set -eu
 # the codec libraries (zlib and libdeflate
 # for gzip), cmocka.
 # Test-only: python3-kafka (+ codecs) for cross-checks against an
-# independent decoder; clang for the libFuzzer targets (optional).
+# independent decoder; strace for the crash suite's real syscall fault
+# injection (tests/crash/run.py); clang for the libFuzzer targets (optional).
 PKGS="gcc make pkg-config zlib1g-dev libdeflate-dev liblz4-dev libzstd-dev libsnappy-dev libssl-dev libcmocka-dev
-python3 python3-kafka python3-snappy python3-lz4 python3-zstandard"
+python3 python3-kafka python3-snappy python3-lz4 python3-zstandard strace"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -519,6 +519,8 @@ static ksd_err journal(qctx *c)
 		if (dfd >= 0)
 			close(dfd);
 	}
+	if (rc != KSD_OK)
+		(void)unlink(tmp); /* best effort; the manifest itself is intact either way */
 	free(text);
 	return rc;
 }
@@ -871,6 +873,23 @@ ksd_err ksd_qop_recover(const char *opdir_or_manifest, const ksd_qop_opts *o, ks
 
 /* ---- restore ------------------------------------------------------------ */
 
+static ksd_err quarantine_files(qctx *c, const ksd_qmunit *u, uint64_t *moved);
+
+/* A failed restore puts the unit back into quarantine, so it is whole on
+ * one side; if even that fails it stays "restoring" and the next restore
+ * (or recover) finishes it. */
+static void undo_restore(qctx *c, ksd_qmunit *u, size_t ui, size_t done)
+{
+	uint64_t ignored = 0;
+	if (quarantine_files(c, u, &ignored) == KSD_OK && set_state(c, u, KSD_QS_QUARANTINED) == KSD_OK)
+		append(c, "; unit %zu (%s base %" PRId64 ") is back in quarantine, whole", ui + 1, u->partition,
+		       u->base_offset);
+	else
+		append(c, "; unit %zu (%s base %" PRId64 ") is recorded as %s: run restore again to finish it",
+		       ui + 1, u->partition, u->base_offset, ksd_qstate_name(u->state));
+	append(c, "; %zu unit(s) restored before it", done);
+}
+
 ksd_err ksd_qop_restore(const char *opdir_or_manifest, bool dry_run, const ksd_qop_opts *o,
 			ksd_qop_result *res)
 {
@@ -912,9 +931,7 @@ ksd_err ksd_qop_restore(const char *opdir_or_manifest, bool dry_run, const ksd_q
 		if (rc == KSD_OK)
 			rc = set_state(&c, u, KSD_QS_RESTORED);
 		if (rc != KSD_OK)
-			append(&c, "; unit %zu (%s base %" PRId64 ") is %s, %zu unit(s) restored before it: "
-				   "run restore again to finish", i + 1, u->partition, u->base_offset,
-			       ksd_qstate_name(u->state), done);
+			undo_restore(&c, u, i, done);
 		else
 			done++;
 	}
@@ -1185,39 +1202,106 @@ static ksd_err cut_live(qctx *c, const ksd_qmunit *u, const ksd_qmfile *f)
 	return rc;
 }
 
+/* The tail's bytes safe in quarantine (copied unless already there). */
+static ksd_err quarantine_tail_copy(qctx *c, const ksd_qmunit *u, const ksd_qmfile *f)
+{
+	char q[PATH_MAX];
+	qpath_abs(c, f, q, sizeof q);
+	ksd_err rc = drop_partials(c, f->f.path, q);
+	if (rc != KSD_OK || holds(q, f->qsize, f->qsha256))
+		return rc;
+	if (!holds(f->f.path, f->f.size, f->f.sha256)) {
+		note(c, "%s is not the recorded file and its tail is not in quarantine", f->f.path);
+		return KSD_ERR_CHANGED;
+	}
+	return copy_verified(c, f->f.path, u->cut_at, f->qsize, f->qsha256, &f->f, q);
+}
+
+/* A whole file into quarantine; idempotent (a verified copy already
+ * there makes the live one a duplicate). */
+static ksd_err quarantine_whole(qctx *c, const ksd_qmfile *f, uint64_t *moved)
+{
+	char q[PATH_MAX], ldir[PATH_MAX];
+	qpath_abs(c, f, q, sizeof q);
+	ksd_err rc = drop_partials(c, f->f.path, q);
+	if (rc != KSD_OK)
+		return rc;
+	if (holds(q, f->qsize, f->qsha256)) {
+		if (!exists(f->f.path))
+			return KSD_OK;
+		if (!holds(f->f.path, f->f.size, f->f.sha256)) {
+			note(c, "%s holds a different file than the quarantined one: refusing to touch it",
+			     f->f.path);
+			return KSD_ERR_CONFLICT;
+		}
+		dir_of(f->f.path, ldir, sizeof ldir);
+		if ((rc = step_unlink(c, f->f.path)) == KSD_OK)
+			rc = step_fsync_dir(c, ldir);
+		return rc;
+	}
+	if (!holds(f->f.path, f->f.size, f->f.sha256)) {
+		note(c, "%s changed: it is not the recorded file (size or sha256 differ)", f->f.path);
+		return KSD_ERR_CHANGED;
+	}
+	rc = move_file(c, f->f.path, q, &f->f);
+	if (rc == KSD_OK)
+		*moved += f->f.size;
+	return rc;
+}
+
+/* The live .log down to cut_at once its tail is safe; it may be whole, or
+ * whole up to an append cut short (a failed restore). */
+static ksd_err quarantine_cut(qctx *c, const ksd_qmunit *u, const ksd_qmfile *f, uint64_t *moved)
+{
+	struct stat st;
+	if (lstat(f->f.path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		note(c, "%s is gone", f->f.path);
+		return KSD_ERR_CONFLICT;
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	char q[PATH_MAX];
+	qpath_abs(c, f, q, sizeof q);
+	bool ok = size >= u->cut_at && size <= f->f.size && range_is(f->f.path, 0, u->cut_at, f->prefix_sha256);
+	if (ok && size > u->cut_at) {
+		int fd = open(q, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		uint8_t d[32];
+		ok = fd >= 0 && ksd_sha256_range(fd, 0, size - u->cut_at, d) == KSD_OK &&
+		     range_is(f->f.path, u->cut_at, size - u->cut_at, d);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ok) {
+		note(c, "%s is neither the recorded file nor its cut prefix: refusing to cut it", f->f.path);
+		return KSD_ERR_CONFLICT;
+	}
+	ksd_err rc = size == u->cut_at ? set_attrs_path(c, f->f.path, &f->f) : cut_live(c, u, f);
+	if (rc == KSD_OK && size > u->cut_at)
+		*moved += size - u->cut_at;
+	return rc;
+}
+
+/* Every file of the unit in quarantine (tail: cut live, tail stored).
+ * Idempotent: apply, and the undo of a failed restore. */
 static ksd_err quarantine_files(qctx *c, const ksd_qmunit *u, uint64_t *moved)
 {
-	char q[PATH_MAX], qdir[PATH_MAX];
+	char q[PATH_MAX], qdir[PATH_MAX], pdir[PATH_MAX];
 	ksd_err rc = KSD_OK;
 	/* the tail copy first: nothing is cut before its bytes are safe */
-	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++) {
-		const ksd_qmfile *f = &u->files[i];
-		if (!f->f.cut)
-			continue;
-		qpath_abs(c, f, q, sizeof q);
-		rc = copy_verified(c, f->f.path, u->cut_at, f->qsize, f->qsha256, &f->f, q);
-	}
-	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++) {
-		const ksd_qmfile *f = &u->files[i];
-		if (f->f.cut)
-			continue;
-		qpath_abs(c, f, q, sizeof q);
-		rc = move_file(c, f->f.path, q, &f->f);
-		if (rc == KSD_OK)
-			*moved += f->f.size;
-	}
-	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++) {
-		const ksd_qmfile *f = &u->files[i];
-		if (!f->f.cut)
-			continue;
-		rc = cut_live(c, u, f);
-		if (rc == KSD_OK)
-			*moved += f->qsize;
-	}
+	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++)
+		if (u->files[i].f.cut)
+			rc = quarantine_tail_copy(c, u, &u->files[i]);
+	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++)
+		if (!u->files[i].f.cut)
+			rc = quarantine_whole(c, &u->files[i], moved);
+	for (size_t i = 0; rc == KSD_OK && i < u->nfiles; i++)
+		if (u->files[i].f.cut)
+			rc = quarantine_cut(c, u, &u->files[i], moved);
 	if (rc == KSD_OK) {
 		qpath_abs(c, &u->files[0], q, sizeof q);
 		dir_of(q, qdir, sizeof qdir);
-		rc = step_fsync_dir(c, qdir);
+		dir_of(u->files[0].f.path, pdir, sizeof pdir);
+		if ((rc = step_fsync_dir(c, qdir)) == KSD_OK)
+			rc = step_fsync_dir(c, pdir);
 	}
 	return rc;
 }
