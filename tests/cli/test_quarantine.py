@@ -354,6 +354,20 @@ def file_changed_between_plan_and_apply_refused():
     assert ls(os.path.join(logs, "orders-0")).count("00000000000000000100.index") == 1
 
 
+@test
+def engine_fault_during_apply_leaves_tree_as_it_was():
+    base, logs = fresh("headline")
+    before = tree_sum(logs)
+    for fault in ("rename:1:EIO", "rename:3:EIO"):
+        env = dict(os.environ, KSEGDOCTOR_FAULT=fault)
+        rc, doc, out, err = run("quarantine", "--kafka-version", "0.9.0.1", "--finding",
+                                "cleaner-map-overflow", "--apply", "-y", "--accept-loss",
+                                "--json", logs, env=env)
+        assert rc == 8 and doc["verdict"] == "failed" and not doc["applied"], (fault, rc)
+        assert "Quarantine failed" in doc["message"] and "rename" in doc["message"]
+        assert tree_sum(logs) == before, fault
+
+
 # --- tail cuts and index drops ----------------------------------------------------------
 
 @test
