@@ -68,6 +68,8 @@ int cmd_offsets(int argc, char **argv);
 int cmd_recovery(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 int cmd_compaction(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const subcommand subcommands[] = {
 	{"quarantine", cmd_quarantine, "move damaged segments, tails or indexes out of a stopped broker's log dirs (journaled, restorable)"},
 	{"offsets", cmd_offsets, "committed consumer offsets from __consumer_offsets (table, JSON, reset CSV)"},
 	{"sizes", cmd_sizes, "partitions and topics by size, largest first; draft reassignment plan"},
+	{"restore", cmd_restore, "put a quarantine operation's files back byte for byte (plan, then --apply)"},
+	{"purge", cmd_purge, "delete a complete quarantine operation's files (plan, then --apply)"},
 	{"explain", cmd_explain, "what a finding code means, and its fix"},
 };
 

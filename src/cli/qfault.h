@@ -11,9 +11,15 @@
 #ifndef KSD_CLI_QFAULT_H
 #define KSD_CLI_QFAULT_H
 
+#include <stdbool.h>
+
 #include "ksd/qops.h"
 
 /* Installs the hook into o when the environment asks for one. */
 void qfault_install(ksd_qop_opts *o);
+
+/* `ksegdoctor restore` and `ksegdoctor purge` share one runner
+ * (cmd_restore.c): plan by default, --apply after confirmation. */
+int cli_qop_command(int argc, char **argv, bool purge);
 
 #endif
