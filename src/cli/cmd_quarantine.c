@@ -235,7 +235,7 @@ static void text_loss_part(const ksd_qloss_part *lp, FILE *out)
 		fprintf(out, "      timestamps %lld..%lld\n", (long long)lp->min_timestamp,
 			(long long)lp->max_timestamp);
 	if (lp->damaged_bytes)
-		fprintf(out, "      %s damaged bytes (unreadable already)\n",
+		fprintf(out, "      %s bytes hold no readable batch (damage or zero fill: nothing to lose)\n",
 			fmt_count(lp->damaged_bytes, b1, sizeof b1));
 	if (lp->compacted)
 		fprintf(out, "      keys whose latest record is only in the targets: %s lost, %s "

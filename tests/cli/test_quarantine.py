@@ -420,6 +420,19 @@ def crc_mismatch_middle_tail_needs_allow_gap_then_cut_and_restore():
     assert tree_sum(logs) == before
 
 
+@test
+def preallocated_zero_tail_cut_loses_nothing():
+    base, logs = fresh("zero-tail")
+    rc, doc, out, err = run("quarantine", "--finding", "preallocated-tail", "--apply", "-y",
+                            "--json", logs)
+    assert rc == 1 and not doc["loss"]["any"], (rc, doc["message"])
+    [u] = doc["units"]
+    assert (u["kind"], u["cut_at"], u["kept_log_end"], u["finding_after_apply"]) == \
+        ("tail", 11510, 200, "gone")
+    assert doc["loss"]["partitions"][0]["damaged_bytes"] == 8192
+    assert os.path.getsize(seg(logs, "orders-0", 100)) == 11510
+
+
 def corrupt_index(logs, part, base):
     p = seg(logs, part, base, "index")
     with open(p, "r+b") as f:
