@@ -780,7 +780,8 @@ static ksd_err open_op(qctx *c, const char *opdir_or_manifest)
 		note(c, "%s: %s", dir, strerror(errno));
 		return KSD_ERR_IO;
 	}
-	if (!join(c->mpath, sizeof c->mpath, c->opdir, KSD_QMANIFEST_NAME)) {
+	if (!join(c->mpath, sizeof c->mpath, c->opdir,
+		  S_ISDIR(st.st_mode) ? KSD_QMANIFEST_NAME : base_of(opdir_or_manifest))) {
 		note(c, "%s: path too long", c->opdir);
 		return KSD_ERR_OVERFLOW;
 	}
