@@ -53,6 +53,7 @@ static const cli_cmd purge_cmd = {
 
 typedef struct qop_cli {
 	bool apply, yes, json, purge;
+	bool applied; /* the manifest was reloaded after the engine ran */
 	const char *target;
 	ksd_qmanifest m;
 } qop_cli;
@@ -89,10 +90,12 @@ static void print_plan_text(const qop_cli *q, const char *opdir)
 	       q->m.label[0] ? q->m.label : "no label");
 	for (size_t i = 0; i < q->m.nunits; i++) {
 		const ksd_qmunit *u = &q->m.units[i];
-		bool w = wanted(q, u);
+		bool w = !q->applied && wanted(q, u);
 		printf("  unit %zu: %s %s base %" PRId64 "%s, %s%s\n", i + 1, kind_name(u->kind), u->partition,
-		       u->base_offset, u->kind == KSD_QU_TAIL ? " (cut)" : "", ksd_qstate_name(u->state),
-		       w ? "" : " (nothing to do)");
+		       u->base_offset, u->kind == KSD_QU_TAIL ? " (cut)" : "",
+		       q->applied ? "now " : "", ksd_qstate_name(u->state));
+		if (!w && !q->applied)
+			printf("    nothing to do for this unit\n");
 		for (size_t j = 0; w && j < u->nfiles; j++) {
 			const ksd_qmfile *f = &u->files[j];
 			if (q->purge)
@@ -191,6 +194,7 @@ static int run(qop_cli *q, const char *opdir)
 			rc = e ? err_exit(e) : EXIT_DONE;
 			ksd_qmanifest_free(&q->m);
 			(void)ksd_qmanifest_load(q->target, &q->m, NULL); /* show the states now */
+			q->applied = true;
 		}
 	}
 	if (q->json) {
