@@ -144,6 +144,33 @@ def purge_refuses_an_interrupted_operation_until_it_is_recovered():
 
 
 @test
+def across_filesystems_copies_verifies_and_restores():
+    shm = "/dev/shm"
+    base = os.path.join(TMP, "xfs")
+    logs = os.path.join(base, "logs")
+    if not os.path.isdir(shm) or os.stat(shm).st_dev == os.stat(TMP).st_dev:
+        print("skip across_filesystems_copies_verifies_and_restores: no second filesystem")
+        return
+    qdir = tempfile.mkdtemp(prefix="ksd-xfs-", dir=shm)
+    try:
+        subprocess.run([GEN, "scenario", "headline", logs], check=True, capture_output=True)
+        before = tree_sum(logs)
+        rc, _, out, err = run("quarantine", "--kafka-version", "0.9.0.1", "--finding",
+                              "cleaner-map-overflow", "--quarantine-dir", qdir, "--apply", "-y",
+                              "--accept-loss", logs)
+        assert rc == 1, (rc, out, err)
+        assert not os.path.exists(os.path.join(logs, SEG))
+        opdir = os.path.join(qdir, sorted(os.listdir(qdir))[0])
+        moved = payload(opdir)
+        assert len(moved) == 3 and os.stat(moved[0]).st_dev != os.stat(logs).st_dev
+        rc, _, out, err = run("restore", "--apply", "-y", opdir)
+        assert rc == 1, (rc, out, err)
+        assert tree_sum(logs) == before  # content, mode, owner and mtime survive two copies
+    finally:
+        subprocess.run(["rm", "-rf", "--", qdir], check=False)
+
+
+@test
 def usage_and_operational_errors():
     rc, _, _, _ = run("restore")
     assert rc == 16
