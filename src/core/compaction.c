@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ksd/compaction.h"
+#include "ksd/keyhash.h"
 #include "ksd/logreader.h"
 #include "ksd/records.h"
 #include "scan_internal.h"
@@ -82,28 +83,6 @@ typedef struct keytab {
 	uint64_t max_keys;
 	bool capped;      /* a new key was refused */
 } keytab;
-
-/* A 64-bit hash of the key bytes, 8 bytes per step, finalised as splitmix64. */
-static uint64_t key_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t t = 0;
-	if (n)
-		memcpy(&t, p, n);
-	h = (h ^ t ^ ((uint64_t)n << 56)) * 0x94D049BB133111EBull;
-	h ^= h >> 31;
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= h >> 32;
-	return h ? h : 1;
-}
 
 static void keytab_init(keytab *t, uint64_t max_keys)
 {
@@ -363,7 +342,7 @@ static void account_record(cworker *w, ksd_compaction_part *cp, const ksd_record
 	uint32_t meta = (tomb ? META_TOMB : 0) | type << META_TYPE_SHIFT |
 			(bytes > META_SIZE_MASK ? META_SIZE_MASK : (uint32_t)bytes);
 	bool found;
-	uint32_t old = keytab_put(&w->keys, key_hash(r->key, (size_t)r->key_len), meta, &found);
+	uint32_t old = keytab_put(&w->keys, ksd_key_hash(r->key, (size_t)r->key_len), meta, &found);
 	if (found) {
 		cp->superseded_records++;
 		cp->superseded_bytes += old & META_SIZE_MASK;

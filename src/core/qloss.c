@@ -32,6 +32,7 @@
 
 #include "ksd/codec.h"
 #include "ksd/internal_topics.h"
+#include "ksd/keyhash.h"
 #include "ksd/logreader.h"
 #include "ksd/offsets.h"
 #include "ksd/qplan.h"
@@ -58,28 +59,6 @@ typedef struct keytab {
 	uint64_t max_keys;
 	bool capped;
 } keytab;
-
-/* The same 64-bit hash as compaction.c (splitmix64 finalised). */
-static uint64_t key_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t t = 0;
-	if (n)
-		memcpy(&t, p, n);
-	h = (h ^ t ^ ((uint64_t)n << 56)) * 0x94D049BB133111EBull;
-	h ^= h >> 31;
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= h >> 32;
-	return h ? h : 1;
-}
 
 static void keytab_free(keytab *t)
 {
@@ -266,7 +245,7 @@ static void key_seen(reader *r, const ksd_record *rec, bool targeted)
 {
 	if (rec->key_len < 0)
 		return;
-	size_t j = keytab_slot(&r->keys, key_hash(rec->key, (size_t)rec->key_len), true);
+	size_t j = keytab_slot(&r->keys, ksd_key_hash(rec->key, (size_t)rec->key_len), true);
 	if (j == SIZE_MAX)
 		return;
 	bool tomb = rec->value_len < 0;
@@ -424,7 +403,7 @@ static void sample_keys(reader *r, ksd_qloss_part *lp, const seg_target *st)
 		while (lp->nkey_sample < KSD_QLOSS_SAMPLE && ksd_records_next(&it, &rec) == KSD_RECS_OK) {
 			if (rec.key_len < 0)
 				continue;
-			size_t j = keytab_slot(&r->keys, key_hash(rec.key, (size_t)rec.key_len), false);
+			size_t j = keytab_slot(&r->keys, ksd_key_hash(rec.key, (size_t)rec.key_len), false);
 			if (j == SIZE_MAX || !(r->keys.flags[j] & K_CLASSIFIED) ||
 			    r->keys.latest[j] != rec.offset)
 				continue;

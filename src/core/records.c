@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ksd/crc.h"
+#include "ksd/keyhash.h"
 #include "ksd/records.h"
 #include "scan_internal.h"
 
@@ -336,28 +337,6 @@ typedef struct keyset {
 	bool full;
 } keyset;
 
-/* A 64-bit hash of the key bytes (the cleaner uses MD5; collisions between
- * 64-bit hashes are negligible at the counts that matter). */
-static uint64_t key_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t t = 0;
-	memcpy(&t, p, n);
-	h = (h ^ t) * 0x94D049BB133111EBull;
-	h ^= h >> 29;
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= h >> 32;
-	return h ? h : 1;
-}
-
 static bool keyset_grow(keyset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -411,7 +390,7 @@ static bool count_batch(ksd_worker *w, const ksd_batch *b, const uint8_t *entry,
 	while ((st = ksd_records_next(&it, &r)) == KSD_RECS_OK) {
 		out->records++;
 		if (r.key_len >= 0 && ks->n <= key_limit)
-			keyset_add(ks, key_hash(r.key, (size_t)r.key_len));
+			keyset_add(ks, ksd_key_hash(r.key, (size_t)r.key_len));
 	}
 	return st == KSD_RECS_END;
 }
