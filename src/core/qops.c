@@ -1443,6 +1443,58 @@ static ksd_err recover_root(qctx *c, const char *root)
 	return rc;
 }
 
+/* The device the quarantine root is (or will be) on: its nearest existing
+ * ancestor's. */
+static bool root_device(const char *root, dev_t *dev)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s", root) >= (int)sizeof p)
+		return false;
+	for (;;) {
+		struct stat st;
+		if (stat(p, &st) == 0) {
+			*dev = st.st_dev;
+			return true;
+		}
+		char *slash = strrchr(p, '/');
+		if (!slash)
+			return false;
+		if (slash == p) {
+			p[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+	}
+}
+
+/*
+ * A rename keeps a file's owner; a copy to another filesystem belongs to
+ * whoever writes it, and only root may give it back to the broker's user.
+ * Refuse up front rather than leave files owned by the wrong user in a log
+ * dir (operator-needs.md: root-owned files are a classic restart failure).
+ */
+static ksd_err check_owner_kept(qctx *c, const char *root)
+{
+	dev_t rdev;
+	if (geteuid() == 0 || !root_device(root, &rdev))
+		return KSD_OK;
+	for (size_t i = 0; i < c->m.nunits; i++)
+		for (size_t j = 0; j < c->m.units[i].nfiles; j++) {
+			const ksd_qfile *f = &c->m.units[i].files[j].f;
+			struct stat st;
+			if (stat(f->path, &st) != 0 || st.st_dev == rdev)
+				continue;
+			if (st.st_uid != geteuid() || st.st_gid != getegid()) {
+				note(c, "%s is owned by uid %u gid %u and the quarantine dir %s is on another "
+				     "filesystem: only root can copy it there and back with its owner; run "
+				     "as root, or choose a --quarantine-dir on the log dir's filesystem",
+				     f->path, (unsigned)st.st_uid, (unsigned)st.st_gid, root);
+				return KSD_ERR_REFUSED;
+			}
+		}
+	return KSD_OK;
+}
+
 static ksd_err apply_prepare(qctx *c, const ksd_qunit *units, size_t n, char **root_out)
 {
 	c->m.units = calloc(n, sizeof *c->m.units);
@@ -1488,6 +1540,8 @@ static ksd_err apply_prepare(qctx *c, const ksd_qunit *units, size_t n, char **r
 		rc = recover_root(c, root);
 	for (size_t i = 0; rc == KSD_OK && i < n; i++)
 		rc = verify_unit(c, &c->m.units[i]);
+	if (rc == KSD_OK)
+		rc = check_owner_kept(c, root);
 	*root_out = root;
 	return rc;
 }

@@ -10,6 +10,7 @@ only the exit status.
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -166,6 +167,36 @@ def across_filesystems_copies_verifies_and_restores():
         rc, _, out, err = run("restore", "--apply", "-y", opdir)
         assert rc == 1, (rc, out, err)
         assert tree_sum(logs) == before  # content, mode, owner and mtime survive two copies
+    finally:
+        subprocess.run(["rm", "-rf", "--", qdir], check=False)
+
+
+@test
+def non_root_copy_across_filesystems_is_refused_when_the_owner_would_change():
+    shm = "/dev/shm"
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv or not os.path.isdir(shm) or \
+            os.stat(shm).st_dev == os.stat(TMP).st_dev:
+        print("skip non_root_copy_...: needs root (to play another user), setpriv and a second filesystem")
+        return
+    base = os.path.join(TMP, "nonroot")
+    logs = os.path.join(base, "logs")
+    subprocess.run([GEN, "scenario", "headline", logs], check=True, capture_output=True)
+    os.chmod(TMP, 0o755)  # mkdtemp makes it 0700: the other user must reach the tree
+    for d, dirs, files in os.walk(base):  # root-owned files in dirs anyone may change
+        os.chmod(d, 0o777)
+    os.chmod(os.path.join(logs, ".lock"), 0o666)  # Kafka's lock: the other user must take it
+    qdir = tempfile.mkdtemp(prefix="ksd-nonroot-", dir=shm)
+    os.chmod(qdir, 0o777)
+    before = tree_sum(logs)
+    try:
+        p = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", KSD,
+                            "quarantine", "--kafka-version", "0.9.0.1", "--finding",
+                            "cleaner-map-overflow", "--quarantine-dir", qdir, "--apply", "-y",
+                            "--accept-loss", logs], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 4, (p.returncode, p.stdout, p.stderr)
+        assert "only root can copy" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert tree_sum(logs) == before
     finally:
         subprocess.run(["rm", "-rf", "--", qdir], check=False)
 
