@@ -126,7 +126,8 @@ test-xcheck: $(BIN) $(GEN)
 	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) tests/xcheck/run.sh
 
 test-crash: $(BIN) $(GEN) $(QDRIVER)
-	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) QDRIVER=$(abspath $(QDRIVER)) /usr/bin/python3 tests/crash/run.py
+	@KSD=$(abspath $(BIN)) KSD_GEN=$(abspath $(GEN)) QDRIVER=$(abspath $(QDRIVER)) \
+	  KSD_CRASH_SANITIZED=$(SAN) /usr/bin/python3 tests/crash/run.py
 
 test-fuzz-replay: $(REPLAY_BIN)
 	@scripts/run-replay.sh $(REPLAY_BIN)
