@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksd/files.h"
 #include "ksd/preflight.h"
-#include "scan_internal.h"
 
 typedef struct grade {
 	ksd_pf_level level;
@@ -281,31 +279,22 @@ typedef struct mode_census {
 	int32_t broker_id;
 } mode_census;
 
-static void census_logdir(const ksd_logdir *ld, ksd_bytes *buf, mode_census *mc)
+/* From the meta.properties the scan read with the checkpoints. */
+static void census_logdir(const ksd_logdir *ld, mode_census *mc)
 {
-	char *path = ksd_path_join(ld->path, "meta.properties");
-	ksd_file_image im;
-	if (!path || ksd_file_load(path, KSD_FILE_READ_CAP, buf, &im) != KSD_OK) {
+	const ksd_logdir_meta *m = &ld->meta;
+	if (m->status < 0) {
 		mc->absent++;
-		free(path);
-		return;
-	}
-	free(path);
-	ksd_meta_properties *mp = malloc(sizeof *mp);
-	if (!mp || ksd_parse_meta_properties((const char *)im.data, im.len, mp) != KSD_TEXT_OK) {
+	} else if (m->status != 0) {
 		mc->unreadable++;
-		free(mp);
-		return;
-	}
-	if (mp->version == 0) {
+	} else if (m->version == 0) {
 		if (mc->zk < KSD_PF_MAX_PATHS)
 			mc->zk_paths[mc->zk] = ld->path;
-		mc->broker_id = mp->has_broker_id ? mp->broker_id : -1;
+		mc->broker_id = m->has_broker_id ? m->broker_id : -1;
 		mc->zk++;
 	} else {
 		mc->kraft++;
 	}
-	free(mp);
 }
 
 /*
@@ -321,13 +310,9 @@ static void check_metadata_mode(pf_ctx *c, const ksd_scan *scan)
 		return;
 	mode_census mc;
 	memset(&mc, 0, sizeof mc);
-	ksd_bytes buf = {NULL, 0};
-	size_t roots = 0;
-	for (size_t i = 0; i < scan->nlogdirs; i++) {
-		roots++;
-		census_logdir(&scan->logdirs[i], &buf, &mc);
-	}
-	ksd_bytes_free(&buf);
+	size_t roots = scan->nlogdirs;
+	for (size_t i = 0; i < scan->nlogdirs; i++)
+		census_logdir(&scan->logdirs[i], &mc);
 	char line[512];
 	if (mc.zk > 0) {
 		bool migrating = scan_has_metadata_log(scan);

@@ -102,6 +102,17 @@ def zookeeper_mode_beside_a_metadata_log_is_a_warning_to_verify():
 
 
 @test
+def without_meta_properties_the_mode_is_a_warning_for_4_x():
+    root = scenario("healthy", copy_as="no-meta")
+    os.unlink(os.path.join(root, "meta.properties"))
+    rc, doc, _, _ = run("preflight", "--json", "--target", "4.0.0", root)
+    assert ("metadata-mode-unknown", "warning") in items(doc), items(doc)
+    assert rc == 0 and doc["verdict"] == "ready-with-warnings", (rc, doc["verdict"])
+    rc, doc, _, _ = run("preflight", "--json", "--target", "3.9.0", root)
+    assert not any(c == "metadata-mode-unknown" for c, _ in items(doc)), items(doc)
+
+
+@test
 def upgrade_path_to_4_needs_3_3():
     root = kraft("kraft-path")
     rc, doc, _, _ = run("preflight", "--json", "--target", "4.0.0", "--kafka-version", "2.8.1", root)
