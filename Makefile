@@ -152,13 +152,13 @@ demo: deps
 FUZZ_CC ?= clang
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=build/fuzzlib CC=$(FUZZ_CC) \
-	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
 	  build/fuzzlib/libksd.a build/fuzzlib/libksdgen.a
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; \
 	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g \
-	    -fsanitize=fuzzer,address,undefined $$f build/fuzzlib/libksdgen.a \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $$f build/fuzzlib/libksdgen.a \
 	    build/fuzzlib/libksd.a $(DEP_LIBS) -o build/fuzz/$$n || exit 1; done
 
 # docs/checks.md is generated from the problem table.

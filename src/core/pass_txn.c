@@ -205,12 +205,21 @@ static bool is_hanging(const ksd_config *cfg, const producer *pr, int64_t newest
 	return (uint64_t)newest - (uint64_t)pr->last_timestamp > (uint64_t)cfg->txn_timeout_ms;
 }
 
+/* a - b when a > b, else 0; saturated: offsets and timestamps are file input. */
+static int64_t gap(int64_t a, int64_t b)
+{
+	int64_t d;
+	if (a <= b)
+		return 0;
+	return __builtin_sub_overflow(a, b, &d) ? INT64_MAX : d;
+}
+
 static void report_open(const ksd_config *cfg, ksd_partition *p, const producer *pr,
 			int64_t newest, int64_t log_end, bool capped)
 {
 	bool hanging = is_hanging(cfg, pr, newest);
-	int64_t pinned = log_end > pr->first_offset ? log_end - pr->first_offset : 0;
-	int64_t behind = newest > pr->last_timestamp ? newest - pr->last_timestamp : 0;
+	int64_t pinned = gap(log_end, pr->first_offset);
+	int64_t behind = gap(newest, pr->last_timestamp);
 	char iso[40], age[32], tmo[32], prev[96] = "", pin[32], state[160];
 	if (pr->last_marker == KSD_CONTROL_COMMIT || pr->last_marker == KSD_CONTROL_ABORT)
 		snprintf(prev, sizeof prev, "; its previous transaction ended with %s at offset %" PRId64,
