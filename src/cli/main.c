@@ -19,9 +19,9 @@ static const subcommand subcommands[] = {
 	{"recovery", cmd_recovery, "predict what the broker's next start will recover, truncate, delete, and how long"},
 	{"preflight", cmd_preflight, "upgrade preflight for a target Kafka version: one verdict, blockers first"},
 	{"compaction", cmd_compaction, "compacted partitions: bytes vs live keys, tombstones, dirty ratio, what blocks the cleaner"},
-	{"quarantine", cmd_quarantine, "move damaged segments, tails or indexes out of a stopped broker's log dirs (journaled, restorable)"},
 	{"offsets", cmd_offsets, "committed consumer offsets from __consumer_offsets (table, JSON, reset CSV)"},
 	{"sizes", cmd_sizes, "partitions and topics by size, largest first; draft reassignment plan"},
+	{"quarantine", cmd_quarantine, "move damaged segments, tails or indexes out of a stopped broker's log dirs (journaled, restorable)"},
 	{"restore", cmd_restore, "put a quarantine operation's files back byte for byte (plan, then --apply)"},
 	{"purge", cmd_purge, "delete a complete quarantine operation's files (plan, then --apply)"},
 	{"explain", cmd_explain, "what a finding code means, and its fix"},
@@ -34,11 +34,12 @@ static void print_usage(FILE *out)
 		"Offline inspector for a stopped Kafka broker's log dirs. Read-only unless a\n"
 		"repair command is asked to apply a plan.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
-		fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+		fprintf(out, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(out,
 		"\nRun 'ksegdoctor <command> --help' for a command's options.\n"
-		"Exit status (OR-ed, like fsck): 0 clean, 4 findings at or above --fail-on,\n"
-		"8 operational error, 16 usage error.\n");
+		"Exit status (OR-ed, like fsck): 0 clean (nothing to do), 1 repaired,\n"
+		"4 findings at or above --fail-on (or a repair refused or left undone),\n"
+		"8 operational error, 16 usage error, 32 repair cancelled.\n");
 }
 
 int main(int argc, char **argv)
