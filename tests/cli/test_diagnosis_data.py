@@ -23,6 +23,7 @@ NAME = "cli-diagnosis-data"
 TMP = tempfile.mkdtemp(prefix="ksd-diagdata-")
 atexit.register(shutil.rmtree, TMP, True)
 from clitest import results, test  # noqa: E402 - shared runner
+from kbytes import ATTR_CONTROL, ATTR_TXN, crc32c, encode_record  # noqa: E402 - shared fixture bytes
 
 NOW = 1700000000000          # --now (2023-11-14T22:13:20Z)
 HOUR = 3600 * 1000
@@ -32,50 +33,6 @@ MINE = {"legacy-format", "future-timestamp", "expired-timestamp", "hanging-trans
 
 
 # --- v2 batches and legacy messages (kafka-facts.md §1.2-1.7) ----------------
-
-def _crc32c_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-_C32C = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _C32C[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def varint(v):
-    z = ((v << 1) ^ (v >> 63)) & ((1 << 64) - 1)
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _nbytes(b):
-    return varint(-1) if b is None else varint(len(b)) + b
-
-
-def encode_record(delta, key, value):
-    body = b"\x00" + varint(0) + varint(delta) + _nbytes(key) + _nbytes(value) + varint(0)
-    return varint(len(body)) + body
-
-
-ATTR_TXN, ATTR_CONTROL = 0x10, 0x20
 
 
 def v2_batch(base_offset, n, ts, attributes=0, pid=-1, epoch=-1, records=None):

@@ -34,6 +34,7 @@ NAME = "cli-offsets"
 TMP = tempfile.mkdtemp(prefix="ksd-offsets-")
 atexit.register(shutil.rmtree, TMP, True)
 from clitest import results, test  # noqa: E402 - shared runner
+from kbytes import ATTR_CONTROL, ATTR_GZIP, ATTR_TXN, crc32c, encode_record, uvarint  # noqa: E402 - shared fixture bytes
 
 BASE_TS = 1700000000000
 
@@ -55,65 +56,6 @@ def coord_partition(group, n=50):
 
 
 # --- pure-Python CRC-32C and v2 batch encoder (kafka-facts.md §1.4-1.7) ----
-
-def _crc32c_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-_C32C = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _C32C[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def varint(v):
-    """Protobuf zig-zag varint (sint64)."""
-    z = (v << 1) ^ (v >> 63)
-    z &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def uvarint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _nbytes(b):
-    return varint(-1) if b is None else varint(len(b)) + b
-
-
-def encode_record(delta, key, value, ts_delta=0):
-    body = (b"\x00" + varint(ts_delta) + varint(delta) + _nbytes(key) + _nbytes(value)
-            + varint(0))
-    return varint(len(body)) + body
-
-
-ATTR_GZIP, ATTR_TXN, ATTR_CONTROL = 0x01, 0x10, 0x20
 
 
 def encode_batch(base_offset, kvs, attributes=0, pid=-1, epoch=-1, base_seq=-1,
