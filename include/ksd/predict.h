@@ -170,7 +170,8 @@ bool ksd_segment_recovered_at_startup(const ksd_partition *p, const ksd_segment 
 
 /* Longest-processing-time-first: jobs sorted by size, each to the least
  * loaded of `threads` workers; returns the largest worker total.  `work` is
- * reordered.  Matches LogManager.loadLogs, one job per partition dir. */
+ * reordered.  LogManager.loadLogs runs one job per partition dir, like
+ * this, but in listing order: its makespan can be longer (a lower bound). */
 uint64_t ksd_schedule_makespan(uint64_t *work, size_t n, unsigned threads);
 
 #endif
