@@ -118,8 +118,9 @@ typedef struct ksd_logdir_prediction {
 	uint64_t truncated_bytes, truncated_segments, deleted_segments, deleted_bytes;
 	uint64_t work_bytes;
 	unsigned threads;
-	uint64_t makespan_bytes;       /* the busiest thread's bytes */
-	double seconds;
+	uint64_t makespan_bytes;       /* the busiest thread's bytes, longest first */
+	uint64_t makespan_bound_bytes; /* any job order: sum/T + (1 - 1/T) x largest */
+	double seconds, seconds_bound;
 } ksd_logdir_prediction;
 
 typedef enum ksd_rate_source {
@@ -146,7 +147,8 @@ typedef struct ksd_prediction {
 	uint64_t measured_bytes; /* for KSD_RATE_MEASURED */
 	double measured_seconds;
 	unsigned scan_workers;   /* the measured rate is per worker of the scan */
-	double seconds;        /* max over log dirs */
+	double seconds;        /* max over log dirs, longest-first schedule */
+	double seconds_bound;  /* max over log dirs, any job order (Graham) */
 	/* totals over log dirs */
 	uint64_t recovered_segments, recovered_bytes, replay_bytes, work_bytes;
 	uint64_t truncated_segments, truncated_bytes, deleted_segments, deleted_bytes;
@@ -171,7 +173,13 @@ bool ksd_segment_recovered_at_startup(const ksd_partition *p, const ksd_segment 
 /* Longest-processing-time-first: jobs sorted by size, each to the least
  * loaded of `threads` workers; returns the largest worker total.  `work` is
  * reordered.  LogManager.loadLogs runs one job per partition dir, like
- * this, but in listing order: its makespan can be longer (a lower bound). */
+ * this, but in listing order: its makespan can be longer, up to
+ * ksd_schedule_bound. */
 uint64_t ksd_schedule_makespan(uint64_t *work, size_t n, unsigned threads);
+
+/* Graham's bound for list scheduling in any order (the broker's listing
+ * order): sum/T + (1 - 1/T) x the largest job, rounded up; never below the
+ * longest-first makespan of the same jobs. */
+uint64_t ksd_schedule_bound(const uint64_t *work, size_t n, unsigned threads);
 
 #endif

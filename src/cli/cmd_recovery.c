@@ -310,15 +310,22 @@ static void print_time(FILE *out, const ksd_prediction *pr)
 	for (size_t i = 0; i < pr->nlogdirs; i++) {
 		const ksd_logdir_prediction *lp = &pr->logdirs[i];
 		fprintf(out, "  %s: %s re-read (%s recovery + %s replay); busiest of %u thread(s): "
-			"%s bytes / %s = %s\n", lp->ld->path, fmt_bytes(lp->work_bytes, a, sizeof a),
+			"%s bytes / %s = %s", lp->ld->path, fmt_bytes(lp->work_bytes, a, sizeof a),
 			fmt_bytes(lp->recovered_bytes, b, sizeof b),
 			fmt_bytes(lp->replay_bytes, c, sizeof c), lp->threads,
 			fmt_count(lp->makespan_bytes, d, sizeof d), fmt_rate(pr->rate, e, sizeof e),
 			fmt_duration(lp->seconds, f, sizeof f));
+		if (lp->makespan_bound_bytes > lp->makespan_bytes)
+			fprintf(out, " (up to %s in the broker's listing order)",
+				fmt_duration(lp->seconds_bound, f, sizeof f));
+		fputc('\n', out);
 	}
-	fprintf(out, "  total: %s (log dirs load in parallel: the slowest one; partitions run "
-		"longest first on num.recovery.threads.per.data.dir = %u)\n",
-		fmt_duration(pr->seconds, a, sizeof a), pr->threads);
+	fprintf(out, "  total: %s", fmt_duration(pr->seconds, a, sizeof a));
+	if (pr->seconds_bound > pr->seconds)
+		fprintf(out, " to %s", fmt_duration(pr->seconds_bound, a, sizeof a));
+	fprintf(out, " (log dirs load in parallel: the slowest one; partitions run longest first "
+		"on num.recovery.threads.per.data.dir = %u; the broker takes them in listing order, "
+		"which can reach the upper figure)\n", pr->threads);
 }
 
 static void render_text(const ksd_scan *scan, const ksd_prediction *pr, bool verbose, FILE *out)
@@ -446,8 +453,11 @@ static void json_logdir(ksd_jw *w, const ksd_logdir_prediction *lp)
 	ksd_jw_kv_uint(w, "work_bytes", lp->work_bytes);
 	ksd_jw_kv_uint(w, "threads", lp->threads);
 	ksd_jw_kv_uint(w, "makespan_bytes", lp->makespan_bytes);
+	ksd_jw_kv_uint(w, "makespan_bound_bytes", lp->makespan_bound_bytes);
 	ksd_jw_key(w, "seconds");
 	ksd_jw_real(w, lp->seconds);
+	ksd_jw_key(w, "seconds_bound");
+	ksd_jw_real(w, lp->seconds_bound);
 	ksd_jw_key(w, "partitions");
 	ksd_jw_arr_begin(w);
 	for (size_t j = 0; j < lp->nparts; j++)
@@ -472,6 +482,8 @@ static void json_totals(ksd_jw *w, const ksd_prediction *pr)
 	ksd_jw_kv_uint(w, "threads", pr->threads);
 	ksd_jw_key(w, "seconds");
 	ksd_jw_real(w, pr->seconds);
+	ksd_jw_key(w, "seconds_bound");
+	ksd_jw_real(w, pr->seconds_bound);
 	ksd_jw_kv_uint(w, "recovered_segments", pr->recovered_segments);
 	ksd_jw_kv_uint(w, "recovered_bytes", pr->recovered_bytes);
 	ksd_jw_kv_uint(w, "replay_bytes", pr->replay_bytes);

@@ -20,6 +20,7 @@
  * scheduled longest-first onto the log dir's recovery threads.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,6 +652,22 @@ uint64_t ksd_schedule_makespan(uint64_t *work, size_t n, unsigned threads)
 	return max;
 }
 
+uint64_t ksd_schedule_bound(const uint64_t *work, size_t n, unsigned threads)
+{
+	if (threads == 0)
+		threads = 1;
+	uint64_t sum = 0, max = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum = sum + work[i] < sum ? UINT64_MAX : sum + work[i];
+		if (work[i] > max)
+			max = work[i];
+	}
+	/* In doubles: the bound is an estimate, and sums of file sizes are far
+	 * below 2^53 bytes in practice. */
+	double b = (double)sum / threads + (double)max * (threads - 1) / threads;
+	return b >= 1.8e19 ? UINT64_MAX : (uint64_t)ceil(b);
+}
+
 /* --- log dirs and totals ------------------------------------------------ */
 
 static void add_partition_totals(ksd_logdir_prediction *lp, const ksd_partition_prediction *pp)
@@ -698,8 +715,12 @@ static ksd_err predict_logdir(predict_ctx *c, const ksd_logdir *ld, ksd_logdir_p
 		work[i] = pp->work_bytes;
 	}
 	lp->threads = c->pr->threads;
+	lp->makespan_bound_bytes = ksd_schedule_bound(work, ld->npartitions, lp->threads);
 	lp->makespan_bytes = ksd_schedule_makespan(work, ld->npartitions, lp->threads);
+	if (lp->makespan_bound_bytes < lp->makespan_bytes)
+		lp->makespan_bound_bytes = lp->makespan_bytes;
 	lp->seconds = (double)lp->makespan_bytes / c->pr->rate;
+	lp->seconds_bound = (double)lp->makespan_bound_bytes / c->pr->rate;
 	free(work);
 	return KSD_OK;
 }
@@ -721,6 +742,8 @@ static void add_logdir_totals(ksd_prediction *pr, const ksd_logdir_prediction *l
 	}
 	if (lp->seconds > pr->seconds)
 		pr->seconds = lp->seconds;
+	if (lp->seconds_bound > pr->seconds_bound)
+		pr->seconds_bound = lp->seconds_bound;
 }
 
 /*

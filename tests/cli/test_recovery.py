@@ -314,9 +314,14 @@ def time_estimate_matches_hand_computation():
     ld = ldir(doc)
     assert ld["threads"] == 2 and ld["makespan_bytes"] == max(loads), (ld["makespan_bytes"], loads)
     assert abs(doc["seconds"] - max(loads) / MIB100) < 1e-9, doc["seconds"]
+    # Any job order (the broker's listing order) stays within Graham's bound.
+    bound = -(-(sum(work.values()) + max(work.values())) // 2)  # ceil(sum/2 + max/2)
+    assert ld["makespan_bound_bytes"] == max(bound, max(loads)), (ld["makespan_bound_bytes"], bound)
+    assert abs(doc["seconds_bound"] - ld["makespan_bound_bytes"] / MIB100) < 1e-9
     assert doc["rate"]["source"] == "given" and doc["rate"]["bytes_per_second"] == MIB100
     rc, doc1, _, _ = run("--json", "--recovery-rate", "100M", "--recovery-threads", "1", root)
     assert ldir(doc1)["makespan_bytes"] == sum(work.values())
+    assert ldir(doc1)["makespan_bound_bytes"] == sum(work.values())  # one thread: no spread
     rc, _, out, _ = run("--recovery-rate", "100M", "--recovery-threads", "2", root)
     assert "%s bytes / 104.9 MB/s" % format(max(loads), ",") in out, out
 

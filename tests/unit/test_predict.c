@@ -54,6 +54,22 @@ static void large_partitions_do_not_overflow(void **state)
 	assert_true(ksd_schedule_makespan(w, 3, 2) == (UINT64_C(1) << 61) + (UINT64_C(1) << 60));
 }
 
+static void any_order_stays_within_grahams_bound(void **state)
+{
+	(void)state;
+	/* sum 18, largest 9, 2 threads: 18/2 + 9/2 = 13.5 -> 14. */
+	uint64_t w[] = {5, 1, 9, 3};
+	assert_int_equal(ksd_schedule_bound(w, 4, 2), 14);
+	assert_int_equal(ksd_schedule_bound(w, 4, 1), 18);
+	assert_int_equal(ksd_schedule_bound(w, 0, 3), 0);
+	/* Listing order 1,3,5,9 on 2 threads: 1|3, 5 -> 1 (6), 9 -> 3 (12):
+	 * 12, between the longest-first 9 and the bound 14. */
+	uint64_t lpt[] = {5, 1, 9, 3};
+	uint64_t best = ksd_schedule_makespan(lpt, 4, 2);
+	assert_int_equal(best, 9);
+	assert_true(best <= 12 && 12 <= ksd_schedule_bound(w, 4, 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -62,6 +78,7 @@ int main(void)
 		cmocka_unit_test(more_threads_than_jobs_is_the_largest_job),
 		cmocka_unit_test(longest_first_balances),
 		cmocka_unit_test(large_partitions_do_not_overflow),
+		cmocka_unit_test(any_order_stays_within_grahams_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
