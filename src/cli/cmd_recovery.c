@@ -324,8 +324,10 @@ static void print_time(FILE *out, const ksd_prediction *pr)
 	if (pr->seconds_bound > pr->seconds)
 		fprintf(out, " to %s", fmt_duration(pr->seconds_bound, a, sizeof a));
 	fprintf(out, " (log dirs load in parallel: the slowest one; partitions run longest first "
-		"on num.recovery.threads.per.data.dir = %u; the broker takes them in listing order, "
-		"which can reach the upper figure)\n", pr->threads);
+		"on num.recovery.threads.per.data.dir = %u%s)\n", pr->threads,
+		pr->seconds_bound > pr->seconds
+			? "; the broker takes them in listing order, which can reach the second figure"
+			: "");
 }
 
 static void render_text(const ksd_scan *scan, const ksd_prediction *pr, bool verbose, FILE *out)
