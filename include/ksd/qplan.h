@@ -117,7 +117,13 @@ typedef struct ksd_qloss_marker {
 	bool hanging;           /* its transaction's data stays: left open */
 } ksd_qloss_marker;
 
-#define KSD_QLOSS_SAMPLE 10
+/* Keys listed per partition by default (--json has them all up to this). */
+#define KSD_QLOSS_LISTED_KEYS 10000
+
+typedef struct ksd_qloss_key {
+	char *key;              /* printable, escaped; __consumer_offsets keys decoded (owned) */
+	const char *verdict;    /* "lost", "reverts", "returns" (static) */
+} ksd_qloss_key;
 
 typedef struct ksd_qloss_part {
 	const ksd_partition *p;
@@ -131,8 +137,9 @@ typedef struct ksd_qloss_part {
 	uint64_t keys_lost;       /* no record of the key remains */
 	uint64_t keys_reverted;   /* an older value of the key becomes the latest */
 	uint64_t keys_returning;  /* a removed tombstone lets an older value return */
-	char *key_sample[KSD_QLOSS_SAMPLE]; /* printable, escaped (owned) */
-	size_t nkey_sample;
+	ksd_qloss_key *keys;      /* every such key, in log order, up to the listing limit */
+	size_t nkeys;
+	bool keys_truncated;      /* more keys than the listing limit */
 	bool keys_capped;         /* the key table hit its limit: counts are lower bounds */
 	/* __consumer_offsets: committed offsets with and without the targets */
 	ksd_qloss_offset *offsets;
@@ -156,6 +163,7 @@ typedef struct ksd_qloss {
 
 typedef struct ksd_qloss_opts {
 	uint64_t max_keys;        /* per partition key table limit (0 = 64 M) */
+	size_t max_listed_keys;   /* keys listed per partition (0 = KSD_QLOSS_LISTED_KEYS) */
 } ksd_qloss_opts;
 
 ksd_err ksd_qloss_compute(const ksd_scan *scan, const ksd_qplan *plan,

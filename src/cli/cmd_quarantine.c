@@ -243,8 +243,11 @@ static void text_loss_part(const ksd_qloss_part *lp, FILE *out)
 			fmt_count(lp->keys_lost, b1, sizeof b1), fmt_count(lp->keys_reverted, b2, sizeof b2),
 			fmt_count(lp->keys_returning, b3, sizeof b3),
 			lp->keys_capped ? " (key table full: at least)" : "");
-	for (size_t k = 0; k < lp->nkey_sample; k++)
-		fprintf(out, "        e.g. %s\n", lp->key_sample[k]);
+	for (size_t k = 0; k < lp->nkeys && k < 10; k++)
+		fprintf(out, "        e.g. %s (%s)\n", lp->keys[k].key, lp->keys[k].verdict);
+	if (lp->nkeys > 10)
+		fprintf(out, "        ... %zu%s more keys (--json lists them)\n", lp->nkeys - 10,
+			lp->keys_truncated ? "+" : "");
 	if (lp->offsets_topic) {
 		text_groups(lp, out);
 		for (size_t k = 0; k < lp->ngroups_gone; k++)
@@ -423,11 +426,16 @@ static void json_loss_part(ksd_jw *w, const ksd_qloss_part *lp)
 	ksd_jw_kv_uint(w, "keys_reverted", lp->keys_reverted);
 	ksd_jw_kv_uint(w, "keys_returning", lp->keys_returning);
 	ksd_jw_kv_bool(w, "keys_capped", lp->keys_capped);
-	ksd_jw_key(w, "key_sample");
+	ksd_jw_key(w, "keys");
 	ksd_jw_arr_begin(w);
-	for (size_t k = 0; k < lp->nkey_sample; k++)
-		ksd_jw_str(w, lp->key_sample[k]);
+	for (size_t k = 0; k < lp->nkeys; k++) {
+		ksd_jw_obj_begin(w);
+		ksd_jw_kv_str(w, "key", lp->keys[k].key);
+		ksd_jw_kv_str(w, "verdict", lp->keys[k].verdict);
+		ksd_jw_obj_end(w);
+	}
 	ksd_jw_arr_end(w);
+	ksd_jw_kv_bool(w, "keys_truncated", lp->keys_truncated);
 	ksd_jw_key(w, "offsets");
 	ksd_jw_arr_begin(w);
 	for (size_t k = 0; k < lp->noffsets; k++) {

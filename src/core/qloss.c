@@ -48,7 +48,7 @@ enum {
 	K_LATEST_TOMB = 2,   /* ... and it is a tombstone */
 	K_KEPT = 4,          /* some record of the key stays */
 	K_KEPT_TOMB = 8,     /* the latest one that stays is a tombstone */
-	K_CLASSIFIED = 16,   /* lost, reverted or returning: sample it */
+	K_CLASSIFIED = 16,   /* lost, reverted or returning: list it */
 };
 
 typedef struct keytab {
@@ -181,6 +181,7 @@ typedef struct reader {
 	keytab keys;
 	txns tx;
 	uint64_t bytes_read;
+	size_t listed_keys;  /* keys listed per partition */
 } reader;
 
 static bool batch_targeted(const seg_target *st, const ksd_batch *b)
@@ -382,7 +383,38 @@ static char *describe_key(const ksd_qloss_part *lp, const ksd_record *rec)
 	return escape_key(rec->key, rec->key_len);
 }
 
-static void sample_keys(reader *r, ksd_qloss_part *lp, const seg_target *st)
+static const char *key_verdict(uint8_t f)
+{
+	if (!(f & K_LATEST_TOMB))
+		return (f & K_KEPT) && !(f & K_KEPT_TOMB) ? "reverts" : "lost";
+	return "returns";
+}
+
+static bool list_key(ksd_qloss_part *lp, size_t limit, char *text, uint8_t flags)
+{
+	if (lp->nkeys >= limit) {
+		lp->keys_truncated = true;
+		free(text);
+		return false;
+	}
+	/* Capacity 16, then doubling: full exactly when nkeys is 16, 32, 64... */
+	if (lp->nkeys == 0 || (lp->nkeys >= 16 && (lp->nkeys & (lp->nkeys - 1)) == 0)) {
+		size_t cap = lp->nkeys ? lp->nkeys * 2 : 16;
+		ksd_qloss_key *v = realloc(lp->keys, cap * sizeof *v);
+		if (!v) {
+			free(text);
+			return false;
+		}
+		lp->keys = v;
+	}
+	lp->keys[lp->nkeys].key = text;
+	lp->keys[lp->nkeys].verdict = key_verdict(flags);
+	lp->nkeys++;
+	return true;
+}
+
+/* Lists each classified key once: at its latest record, which the targets hold. */
+static void list_keys(reader *r, ksd_qloss_part *lp, const seg_target *st, size_t limit)
 {
 	ksd_source src;
 	if (!st->s->log_path || ksd_source_open(&src, st->s->log_path, KSD_IO_PREAD, &r->rb) != KSD_OK)
@@ -392,7 +424,7 @@ static void sample_keys(reader *r, ksd_qloss_part *lp, const seg_target *st)
 	ksd_lr_event ev;
 	ksd_lr_init(&lr, &src, &lo);
 	ksd_lr_kind k;
-	while (lp->nkey_sample < KSD_QLOSS_SAMPLE &&
+	while (!lp->keys_truncated &&
 	       ((k = ksd_lr_next(&lr, &ev)) == KSD_LR_BATCH || k == KSD_LR_CORRUPT)) {
 		ksd_record_iter it;
 		ksd_record rec;
@@ -400,16 +432,16 @@ static void sample_keys(reader *r, ksd_qloss_part *lp, const seg_target *st)
 		    (ev.crc_checked && !ev.crc_valid) ||
 		    ksd_records_begin(&it, &ev.batch, ev.entry, r->dec) != KSD_RECS_OK)
 			continue;
-		while (lp->nkey_sample < KSD_QLOSS_SAMPLE && ksd_records_next(&it, &rec) == KSD_RECS_OK) {
+		while (!lp->keys_truncated && ksd_records_next(&it, &rec) == KSD_RECS_OK) {
 			if (rec.key_len < 0)
 				continue;
 			size_t j = keytab_slot(&r->keys, ksd_key_hash(rec.key, (size_t)rec.key_len), false);
 			if (j == SIZE_MAX || !(r->keys.flags[j] & K_CLASSIFIED) ||
 			    r->keys.latest[j] != rec.offset)
 				continue;
-			char *s = describe_key(lp, &rec);
-			if (s)
-				lp->key_sample[lp->nkey_sample++] = s;
+			char *text = describe_key(lp, &rec);
+			if (text)
+				list_key(lp, limit, text, r->keys.flags[j]);
 		}
 	}
 	ksd_source_close(&src);
@@ -610,9 +642,9 @@ static ksd_err analyse(reader *r, const ksd_qplan *plan, const ksd_partition *p,
 				read_segment(r, lp, &st[i]);
 		if (lp->compacted) {
 			tally_keys(&r->keys, lp);
-			for (size_t i = 0; i < p->nsegments && lp->nkey_sample < KSD_QLOSS_SAMPLE; i++)
+			for (size_t i = 0; i < p->nsegments && !lp->keys_truncated; i++)
 				if (st[i].mode)
-					sample_keys(r, lp, &st[i]);
+					list_keys(r, lp, &st[i], r->listed_keys);
 		} else {
 			/* Delete policy: every record in the targets is gone. */
 			lp->loses |= lp->records > 0;
@@ -634,6 +666,7 @@ ksd_err ksd_qloss_compute(const ksd_scan *scan, const ksd_qplan *plan,
 	reader r;
 	memset(&r, 0, sizeof r);
 	r.keys.max_keys = o && o->max_keys ? o->max_keys : DEFAULT_MAX_KEYS;
+	r.listed_keys = o && o->max_listed_keys ? o->max_listed_keys : KSD_QLOSS_LISTED_KEYS;
 	if (ksd_readbuf_init(&r.rb, 4u << 20, 256u << 20) != KSD_OK)
 		return KSD_ERR_NOMEM;
 	if (ksd_decoder_new(&KSD_DECODER_DEFAULT_LIMITS, &r.dec) != KSD_OK) {
@@ -667,8 +700,9 @@ void ksd_qloss_free(ksd_qloss *l)
 		return;
 	for (size_t i = 0; i < l->nparts; i++) {
 		ksd_qloss_part *p = &l->parts[i];
-		for (size_t k = 0; k < p->nkey_sample; k++)
-			free(p->key_sample[k]);
+		for (size_t k = 0; k < p->nkeys; k++)
+			free(p->keys[k].key);
+		free(p->keys);
 		for (size_t k = 0; k < p->noffsets; k++) {
 			free(p->offsets[k].group);
 			free(p->offsets[k].topic);

@@ -187,6 +187,12 @@ def headline_plan_names_groups_and_changes_nothing():
                if o["change"] == "changed"}
     assert changed == {k for k in b if k in a and a[k] != b[k]}
     assert lp["keys_lost"] == 2500 and lp["keys_reverted"] == 0 and lp["keys_returning"] == 0
+    # Every such key is listed once, decoded, with its verdict.
+    assert len(lp["keys"]) == 2500 and not lp["keys_truncated"]
+    assert {k["verdict"] for k in lp["keys"]} == {"lost"}
+    listed = {k["key"] for k in lp["keys"]}
+    assert len(listed) == 2500
+    assert {"offset_commit group=%s topic=%s partition=%d" % t for t in lost} <= listed
     groups = sorted({o["group"] for o in lp["offsets"]})
     rc2, _, text, _ = run("quarantine", "--kafka-version", "0.9.0.1", "--finding",
                           "cleaner-map-overflow", logs)
@@ -600,6 +606,8 @@ def removed_tombstone_brings_offset_back():
     assert rc == 4 and refusals(doc) == [], (rc, doc["refusals"])
     [lp] = doc["loss"]["partitions"]
     assert lp["keys_returning"] == 1 and lp["keys_lost"] == 0 and lp["loses"]
+    assert lp["keys"] == [{"key": "offset_commit group=g1 topic=t partition=0",
+                           "verdict": "returns"}], lp["keys"]
     assert lp["offsets"] == [{"group": "g1", "topic": "t", "partition": 0, "before": -1,
                               "after": 42, "change": "returns"}], lp["offsets"]
     rc, _, text, _ = run("quarantine", "--segment", seg(logs, part, 2), logs)
