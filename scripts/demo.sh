@@ -56,8 +56,10 @@ case "$status" in
 esac
 
 # The same tree through the directory-level views: what the next start
-# does, and whether the data is ready for a 4.0 upgrade.
-for view in "recovery --kafka-version 0.9.0.1" "preflight --kafka-version 0.9.0.1 --target 4.0.0"; do
+# does, whether the data is ready for a 4.0 upgrade, and the plan (only the
+# plan: no --apply) that would quarantine the headline segment.
+for view in "recovery --kafka-version 0.9.0.1" "preflight --kafka-version 0.9.0.1 --target 4.0.0" \
+	"quarantine --kafka-version 0.9.0.1 --finding cleaner-map-overflow"; do
 	echo
 	echo "\$ $(basename "$bin") $view $dirs"
 	vstatus=0
