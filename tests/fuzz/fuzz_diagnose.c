@@ -147,7 +147,7 @@ static void plan_quarantine(const ksd_scan *scan)
 	if (ksd_qplan_build(scan, &sel, &plan, err, sizeof err) != KSD_OK)
 		return;
 	ksd_qloss loss;
-	ksd_qloss_opts lo = {1u << 16};
+	ksd_qloss_opts lo = {.max_keys = 1u << 16};
 	if (ksd_qloss_compute(scan, &plan, &lo, &loss) == KSD_OK)
 		ksd_qloss_free(&loss);
 	ksd_qplan_free(&plan);
