@@ -130,8 +130,11 @@ typedef struct ksd_partition {
 	int64_t high_watermark;     /* replication-offset-checkpoint, -1 = none */
 	int64_t log_start_checkpoint; /* log-start-offset-checkpoint, -1 = none */
 	char topic_id[23];     /* partition.metadata's topic id, "" = none/invalid */
-	int64_t *snapshots;    /* producer snapshot offsets (<offset>.snapshot), unsorted */
+	int64_t *snapshots;    /* producer snapshot offsets (<offset>.snapshot); sorted by pass 2 */
 	size_t nsnapshots;
+	/* pass 2: per snapshot, whether the broker's loader accepts it
+	 * (1), rejects it (0), or it could not be read (-1); NULL before */
+	signed char *snapshot_accepted;
 	ksd_findings findings;
 	struct ksd_logdir *logdir;
 } ksd_partition;

@@ -360,7 +360,12 @@ static int64_t check_snapshots(ksd_worker *w, ksd_partition *p, int64_t log_end)
 			newest_usable = p->snapshots[i];
 		free(path);
 	}
-	free(state);
+	/* Kept for later readers (the restart prediction): the same verdicts,
+	 * without reading the files again. */
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		state[i] = state[i] == SNAP_UNREAD ? -1 : state[i] != SNAP_REJECTED;
+	free(p->snapshot_accepted);
+	p->snapshot_accepted = state;
 	return newest_usable;
 }
 

@@ -458,21 +458,10 @@ static bool is_segment_base(const ksd_partition *p, int64_t off)
 	return false;
 }
 
-static bool snapshot_valid(predict_ctx *c, const ksd_partition *p, int64_t off)
+/* Pass 2's verdict on snapshot i; one it could not read is not counted on. */
+static bool snapshot_valid(const ksd_partition *p, size_t i)
 {
-	char name[32];
-	snprintf(name, sizeof name, "%020" PRId64 ".snapshot", off);
-	char *path = ksd_path_join(p->path, name);
-	ksd_file_image im;
-	bool ok = path && ksd_file_load(path, KSD_FILE_READ_CAP, &c->buf, &im) == KSD_OK &&
-		  !im.capped && im.len == im.file_size;
-	ksd_snapshot_info si;
-	if (ok) {
-		ksd_snapshot_parse(im.data, im.len, &si);
-		ok = si.kafka_accepts;
-	}
-	free(path);
-	return ok;
+	return p->snapshot_accepted && p->snapshot_accepted[i] == 1;
 }
 
 /*
@@ -490,7 +479,7 @@ static void load_snapshots(predict_ctx *c, const ksd_partition *p, snapset *ss,
 	ss->any_file = p->nsnapshots > 0;
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		int64_t off = p->snapshots[i];
-		if ((off == newest || is_segment_base(p, off)) && snapshot_valid(c, p, off)) {
+		if ((off == newest || is_segment_base(p, off)) && snapshot_valid(p, i)) {
 			snapset_add(ss, off);
 			pp->valid_snapshots++;
 		}

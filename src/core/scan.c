@@ -82,6 +82,7 @@ static void partition_free(ksd_partition *p)
 	}
 	free(p->segments);
 	free(p->snapshots);
+	free(p->snapshot_accepted);
 	free(p->path);
 	free(p->dir_name);
 	ksd_findings_free(&p->findings);
