@@ -14,18 +14,9 @@ KSD=${KSD:-$here/build/ksegdoctor}
 GEN=${KSD_GEN:-$here/build/ksd-gen}
 bytes=${1:-1536M}
 codec=${2:-none}
-dir=$here/build/bench-$bytes-$codec
-command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+. "$here/scripts/bench-lib.sh"
+bench_prepare "$bytes" "$codec"
 
-if [ ! -d "$dir" ]; then
-	echo "bench: generating $bytes ($codec) into $dir"
-	"$GEN" bench "$dir" --bytes "$bytes" --codec "$codec"
-fi
-logs=$(find "$dir" -name '*.log' | sort | tr '\n' ' ')
-total=$(du -cb $logs | tail -1 | cut -f1)
-echo "bench: $(echo $logs | wc -w) segments, $total bytes of .log in $dir; $(nproc) CPUs"
-
-cat $logs >/dev/null # warm the page cache
 hyperfine --warmup 1 --runs 5 --export-json "$here/build/bench.json" \
 	-n "cat" "cat $logs > /dev/null" \
 	-n "scan crc pread -j$(nproc)" "$KSD scan --no-progress $dir > /dev/null" \
@@ -34,16 +25,7 @@ hyperfine --warmup 1 --runs 5 --export-json "$here/build/bench.json" \
 	-n "scan headers -j$(nproc)" "$KSD scan --no-progress --quick $dir > /dev/null" \
 	-n "scan headers -j1" "$KSD scan --no-progress --quick -j1 $dir > /dev/null"
 
-/usr/bin/python3 - "$here/build/bench.json" "$total" <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1])); total = int(sys.argv[2])
-res = {r["command"]: r for r in d["results"]}
-cat = res["cat"]["median"]
-print("\n%-26s %9s %9s %8s" % ("command", "median s", "GB/s", "vs cat"))
-for name, r in res.items():
-    m = r["median"]
-    print("%-26s %9.3f %9.2f %7.2fx" % (name, m, total / m / 1e9, m / cat))
-PYEOF
+bench_table "$here/build/bench.json" "$total"
 
 echo "\npeak RSS (KiB):"
 for mode in "" "--quick" "--io mmap"; do

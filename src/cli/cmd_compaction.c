@@ -19,7 +19,6 @@
 enum {
 	OPT_HELP = 'h',
 	OPT_JSON = 256,
-	OPT_FAIL_ON,
 	OPT_TOP,
 	OPT_MAX_KEYS,
 	OPT_MIN_RATIO,
@@ -27,7 +26,7 @@ enum {
 
 static const cli_opt compaction_opts[] = {
 	{OPT_JSON, "json", 0, NULL, "one JSON document on stdout instead of the text report"},
-	{OPT_FAIL_ON, "fail-on", 0, "LEVEL", "exit 4 when a scan finding is at or above LEVEL: info, warning, error (default error)"},
+	SCAN_FAIL_ON_OPT,
 	{OPT_TOP, "top", 0, "N", "report only the N largest compacted partitions (default 20; 0 = all)"},
 	{OPT_MAX_KEYS, "max-keys", 0, "N", "distinct keys tracked per partition (default 16000000, about 12 bytes/slot, <= 384 MiB per worker); beyond it key counts are lower bounds"},
 	{OPT_MIN_RATIO, "min-cleanable-ratio", 0, "F", "the topic's min.cleanable.dirty.ratio (default 0.5)"},
@@ -56,7 +55,6 @@ static const cli_cmd compaction_cmd = {
 typedef struct comp_state {
 	scan_common sc;
 	bool json;
-	ksd_severity fail_on;
 	unsigned top;
 	ksd_compaction_opts co;
 } comp_state;
@@ -78,11 +76,6 @@ static bool on_opt(void *ud, int id, const char *arg)
 	uint64_t v;
 	switch (id) {
 	case OPT_JSON: st->json = true; return true;
-	case OPT_FAIL_ON:
-		if (ksd_severity_parse(arg, &st->fail_on))
-			return true;
-		cli_usage_error(&compaction_cmd, "--fail-on takes info, warning or error, not '%s'", arg);
-		return false;
 	case OPT_TOP:
 		if (parse_u64(arg, 1000000000, &v)) {
 			st->top = (unsigned)v;
@@ -408,7 +401,7 @@ static void json_summary(ksd_jw *w, const ksd_scan *scan, const ksd_compaction *
 	ksd_jw_kv_uint(w, "warnings", t->findings_by_severity[KSD_SEV_WARNING]);
 	ksd_jw_kv_uint(w, "info", t->findings_by_severity[KSD_SEV_INFO]);
 	ksd_jw_kv_uint(w, "operational_errors", scan->nerrors);
-	ksd_jw_kv_str(w, "fail_on", ksd_severity_name(st->fail_on));
+	ksd_jw_kv_str(w, "fail_on", ksd_severity_name(st->sc.fail_on));
 	ksd_jw_kv_int(w, "exit_code", rc);
 	kv_real(w, "elapsed_seconds", elapsed);
 	ksd_jw_obj_end(w);
@@ -465,7 +458,6 @@ int cmd_compaction(int argc, char **argv)
 	/* The analysis decodes and CRC-checks every batch itself: the scan part
 	 * needs only headers unless the user asks for --level crc. */
 	st.sc.cfg.level = KSD_LEVEL_HEADERS;
-	st.fail_on = KSD_SEV_ERROR;
 	st.top = 20;
 	ksd_compaction_opts_init(&st.co);
 	int first = 0;
@@ -480,8 +472,7 @@ int cmd_compaction(int argc, char **argv)
 	rc = scan_common_run(&st.sc, &compaction_cmd, argv + first, (size_t)(argc - first), &scan,
 			     &elapsed);
 	if (scan) {
-		if (ksd_scan_worst_severity(scan) >= (int)st.fail_on)
-			rc |= KSD_EXIT_FINDINGS;
+		rc |= scan_common_findings_exit(&st.sc, scan);
 		ksd_compaction *c = NULL;
 		if (ksd_compaction_run(scan, &st.co, &c) != KSD_OK) {
 			fprintf(stderr, "ksegdoctor compaction: out of memory\n");

@@ -22,13 +22,12 @@
 enum {
 	OPT_HELP = 'h',
 	OPT_JSON = 256,
-	OPT_FAIL_ON,
 	OPT_VERBOSE = 'v',
 };
 
 static const cli_opt recovery_opts[] = {
 	{OPT_JSON, "json", 0, NULL, "one JSON document on stdout instead of the text report"},
-	{OPT_FAIL_ON, "fail-on", 0, "LEVEL", "exit 4 when a scan finding is at or above LEVEL: info, warning, error (default error)"},
+	SCAN_FAIL_ON_OPT,
 	SCAN_COMMON_OPTS,
 	{OPT_VERBOSE, "verbose", 'v', NULL, "list every partition, not just those the broker acts on"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
@@ -56,7 +55,6 @@ static const cli_cmd recovery_cmd = {
 typedef struct recovery_state {
 	scan_common sc;
 	bool json, verbose;
-	ksd_severity fail_on;
 } recovery_state;
 
 static bool on_recovery_opt(void *ud, int id, const char *arg)
@@ -65,11 +63,6 @@ static bool on_recovery_opt(void *ud, int id, const char *arg)
 	switch (id) {
 	case OPT_JSON: st->json = true; return true;
 	case OPT_VERBOSE: st->verbose = true; return true;
-	case OPT_FAIL_ON:
-		if (ksd_severity_parse(arg, &st->fail_on))
-			return true;
-		cli_usage_error(&recovery_cmd, "--fail-on takes info, warning or error, not '%s'", arg);
-		return false;
 	}
 	return scan_common_opt(&st->sc, &recovery_cmd, id, arg) == 1;
 }
@@ -529,7 +522,6 @@ int cmd_recovery(int argc, char **argv)
 	recovery_state st;
 	memset(&st, 0, sizeof st);
 	scan_common_init(&st.sc);
-	st.fail_on = KSD_SEV_ERROR;
 	int first = 0;
 	int rc = cli_parse(&recovery_cmd, argc, argv, on_recovery_opt, &st, &first);
 	if (rc != KSD_EXIT_OK) {
@@ -541,8 +533,7 @@ int cmd_recovery(int argc, char **argv)
 	rc = scan_common_run(&st.sc, &recovery_cmd, argv + first, (size_t)(argc - first), &scan,
 			     &elapsed);
 	if (scan) {
-		if (ksd_scan_worst_severity(scan) >= (int)st.fail_on)
-			rc |= KSD_EXIT_FINDINGS;
+		rc |= scan_common_findings_exit(&st.sc, scan);
 		ksd_predict_opts po = {elapsed};
 		ksd_prediction *pr;
 		if (ksd_predict_recovery(scan, &po, &pr) != KSD_OK) {

@@ -14,13 +14,12 @@
 enum {
 	OPT_HELP = 'h',
 	OPT_JSON = 256,
-	OPT_FAIL_ON,
 	OPT_VERBOSE = 'v',
 };
 
 static const cli_opt scan_opts[] = {
 	{OPT_JSON, "json", 0, NULL, "one JSON document on stdout instead of the text report"},
-	{OPT_FAIL_ON, "fail-on", 0, "LEVEL", "exit 4 when a finding is at or above LEVEL: info, warning, error (default error)"},
+	SCAN_FAIL_ON_OPT,
 	SCAN_COMMON_OPTS,
 	{OPT_VERBOSE, "verbose", 'v', NULL, "text report lists every partition and segment, not just those with findings"},
 	{OPT_HELP, "help", 'h', NULL, "show this help"},
@@ -46,7 +45,6 @@ static const cli_cmd scan_cmd = {
 typedef struct scan_opts_state {
 	scan_common sc;
 	bool json, verbose;
-	ksd_severity fail_on;
 } scan_opts_state;
 
 static bool on_scan_opt(void *ud, int id, const char *arg)
@@ -55,11 +53,6 @@ static bool on_scan_opt(void *ud, int id, const char *arg)
 	switch (id) {
 	case OPT_JSON: st->json = true; return true;
 	case OPT_VERBOSE: st->verbose = true; return true;
-	case OPT_FAIL_ON:
-		if (ksd_severity_parse(arg, &st->fail_on))
-			return true;
-		cli_usage_error(&scan_cmd, "--fail-on takes info, warning or error, not '%s'", arg);
-		return false;
 	}
 	return scan_common_opt(&st->sc, &scan_cmd, id, arg) == 1;
 }
@@ -69,7 +62,6 @@ int cmd_scan(int argc, char **argv)
 	scan_opts_state st;
 	memset(&st, 0, sizeof st);
 	scan_common_init(&st.sc);
-	st.fail_on = KSD_SEV_ERROR;
 	int first = 0;
 	int rc = cli_parse(&scan_cmd, argc, argv, on_scan_opt, &st, &first);
 	if (rc != KSD_EXIT_OK) {
@@ -80,9 +72,8 @@ int cmd_scan(int argc, char **argv)
 	double elapsed;
 	rc = scan_common_run(&st.sc, &scan_cmd, argv + first, (size_t)(argc - first), &scan, &elapsed);
 	if (scan) {
-		if (ksd_scan_worst_severity(scan) >= (int)st.fail_on)
-			rc |= KSD_EXIT_FINDINGS;
-		render_opts ro = {st.verbose, st.fail_on, elapsed, rc};
+		rc |= scan_common_findings_exit(&st.sc, scan);
+		render_opts ro = {st.verbose, st.sc.fail_on, elapsed, rc};
 		if (st.json)
 			render_scan_json(scan, &ro, stdout);
 		else

@@ -16,6 +16,12 @@ void scan_common_init(scan_common *sc)
 	memset(sc, 0, sizeof *sc);
 	ksd_config_init(&sc->cfg);
 	sc->progress = -1;
+	sc->fail_on = KSD_SEV_ERROR;
+}
+
+int scan_common_findings_exit(const scan_common *sc, const ksd_scan *scan)
+{
+	return ksd_scan_worst_severity(scan) >= (int)sc->fail_on ? KSD_EXIT_FINDINGS : KSD_EXIT_OK;
 }
 
 void scan_common_free(scan_common *sc)
@@ -237,6 +243,11 @@ int scan_common_opt(scan_common *sc, const cli_cmd *cmd, int id, const char *arg
 		cli_usage_error(cmd, "--kafka-version '%s' is not a version like 0.9.0.1 or 3.7.0", arg);
 		return 0;
 	case SCO_BROKER_CONFIG: sc->broker_config = arg; return 1;
+	case SCO_FAIL_ON:
+		if (ksd_severity_parse(arg, &sc->fail_on))
+			return 1;
+		cli_usage_error(cmd, "--fail-on takes info, warning or error, not '%s'", arg);
+		return 0;
 	case SCO_COMPACTED: return add_compacted(sc, arg) ? 1 : 0;
 	case SCO_DEDUPE:
 	case SCO_THREADS:

@@ -27,7 +27,13 @@ enum {
 	SCO_TXN_TIMEOUT,
 	SCO_RECOVERY_THREADS,
 	SCO_RECOVERY_RATE,
+	SCO_FAIL_ON,
 };
+
+/* For commands whose exit status follows the scan's findings (scan,
+ * recovery, compaction): put this row in the option table. */
+#define SCAN_FAIL_ON_OPT \
+	{SCO_FAIL_ON, "fail-on", 0, "LEVEL", "exit 4 when a finding is at or above LEVEL: info, warning, error (default error)"}
 
 /* The rows a command puts in its option table, in --help order. */
 #define SCAN_COMMON_OPTS \
@@ -57,6 +63,7 @@ typedef struct scan_common {
 	const char **compacted;
 	size_t ncompacted;
 	bool retention_given;
+	ksd_severity fail_on;  /* --fail-on, default error */
 } scan_common;
 
 void scan_common_init(scan_common *sc);
@@ -78,5 +85,8 @@ bool cli_parse_duration_ms(const char *s, bool allow_unlimited, int64_t *out);
  */
 int scan_common_run(scan_common *sc, const cli_cmd *cmd, char **operands, size_t noperands,
 		    ksd_scan **out, double *elapsed);
+
+/* KSD_EXIT_FINDINGS when a finding is at or above --fail-on, else 0. */
+int scan_common_findings_exit(const scan_common *sc, const ksd_scan *scan);
 
 #endif
